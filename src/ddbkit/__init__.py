@@ -1,0 +1,54 @@
+"""ddbkit: Amazon DynamoDB made easy, fast and safe."""
+
+from ddbkit.client import Database, connect
+from ddbkit.errors import (
+    ConditionFailedError,
+    CredentialsError,
+    DdbkitError,
+    EndpointError,
+    InvalidKeyError,
+    InvalidValueError,
+    LocalEngineError,
+    LocalEngineNotRunningError,
+    PlanError,
+    TableNotFoundError,
+    ThrottledError,
+    ValidationError,
+    WhereSyntaxError,
+)
+from ddbkit.models import IndexInfo, KeyAttribute, KeySchema, ScanEstimate, TableInfo
+from ddbkit.paginate import ItemIterator, Page
+from ddbkit.plan import Plan
+from ddbkit.table import Table
+from ddbkit.tables import IndexSpec
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConditionFailedError",
+    "CredentialsError",
+    "Database",
+    "DdbkitError",
+    "EndpointError",
+    "IndexInfo",
+    "IndexSpec",
+    "InvalidKeyError",
+    "InvalidValueError",
+    "ItemIterator",
+    "KeyAttribute",
+    "KeySchema",
+    "LocalEngineError",
+    "LocalEngineNotRunningError",
+    "Page",
+    "Plan",
+    "PlanError",
+    "ScanEstimate",
+    "Table",
+    "TableInfo",
+    "TableNotFoundError",
+    "ThrottledError",
+    "ValidationError",
+    "WhereSyntaxError",
+    "__version__",
+    "connect",
+]

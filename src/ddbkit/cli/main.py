@@ -1,0 +1,117 @@
+"""The ``ddbkit`` command: global options, command registry, and the error edge.
+
+Library errors become one line on stderr and exit 1 here, and only here; usage errors exit 2.
+A traceback is printed only with ``--debug``, which never enables botocore's own logging (that
+would print request signatures).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from collections.abc import Sequence
+
+import click
+
+from ddbkit import __version__
+from ddbkit.errors import DdbkitError
+
+from .output import FORMATS
+from .state import CliState
+
+_debug = False
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.option(
+    "--endpoint-url", metavar="URL", help="DynamoDB endpoint (default: as the AWS CLI resolves it)."
+)
+@click.option("--region", help="AWS region (default: AWS_REGION / profile).")
+@click.option("--profile", help="AWS profile from ~/.aws (default: AWS_PROFILE / default).")
+@click.option("--local", is_flag=True, help="Use the engine started by 'ddbkit local start'.")
+@click.option(
+    "--output",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Default output format for every command (table on a terminal, jsonl when piped).",
+)
+@click.option("--debug", is_flag=True, help="Log requests and show tracebacks (never credentials).")
+@click.version_option(__version__, prog_name="ddbkit")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    endpoint_url: str | None,
+    region: str | None,
+    profile: str | None,
+    local: bool,
+    output: str | None,
+    debug: bool,
+) -> None:
+    """DynamoDB made easy: tables, items, queries and scans with plain values."""
+    global _debug
+    _debug = debug
+    if debug:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("debug: %(message)s"))
+        logger = logging.getLogger("ddbkit")
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+    if local and endpoint_url:
+        raise click.UsageError("give --local or --endpoint-url, not both")
+    ctx.obj = CliState(endpoint_url, region, profile, local, debug)
+    ctx.meta["ddbkit.output"] = output
+
+
+def _register() -> None:
+    from . import demo_cmd, items_cmd, local_cmd, read_cmd, tables_cmd
+
+    for module in (tables_cmd, items_cmd, read_cmd, demo_cmd):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+    cli.add_command(local_cmd.local)
+
+
+_register()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the command line and exit with its status."""
+    sys.exit(run(argv))
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status instead of exiting."""
+    try:
+        result = cli.main(
+            args=list(argv) if argv is not None else None, prog_name="ddbkit", standalone_mode=False
+        )
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 1
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return 130
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away: not an error of ours. Point stdout at devnull so
+        # the interpreter's final flush does not complain again.
+        _silence_stdout()
+        return 0
+    except DdbkitError as exc:
+        if _debug:
+            traceback.print_exc()
+        click.echo(f"error: {exc}", err=True)
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+def _silence_stdout() -> None:
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())

@@ -1,0 +1,222 @@
+"""Printing items and records: one set of output options shared by every command that prints.
+
+Items stream: jsonl and json print each item as it arrives, a terminal table prints in chunks,
+and csv spills items to a temporary file while it learns the columns, so no format holds the
+whole result in memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, TextIO, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from ddbkit.jsonvalues import dumps_plain, dumps_typed, loads_exact
+
+FORMATS = ("table", "json", "jsonl", "csv")
+TABLE_CHUNK = 100
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def output_options(func: F) -> F:
+    """``--output`` and ``--typed`` for a command that prints items."""
+
+    @click.option(
+        "--output",
+        "-o",
+        "output",
+        type=click.Choice(FORMATS),
+        default=None,
+        help="table (default on a terminal), json, jsonl (default when piped) or csv.",
+    )
+    @click.option(
+        "--typed",
+        is_flag=True,
+        default=False,
+        help='Print DynamoDB JSON ({"S": ...}) instead of plain JSON values.',
+    )
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def explicit_format(requested: str | None) -> str | None:
+    """The command's --output, else the global --output, else None."""
+    if requested:
+        return requested
+    ctx = click.get_current_context(silent=True)
+    global_choice = ctx.find_root().meta.get("ddbkit.output") if ctx else None
+    return str(global_choice) if global_choice else None
+
+
+def choose_format(requested: str | None) -> str:
+    """The command's --output, else the global --output, else table on a terminal, jsonl if not."""
+    return explicit_format(requested) or ("table" if sys.stdout.isatty() else "jsonl")
+
+
+def _json(value: Any, typed: bool, *, indent: bool = False) -> str:
+    return dumps_typed(value, indent=indent) if typed else dumps_plain(value, indent=indent)
+
+
+def cell(value: Any) -> str:
+    """One value as CSV or table cell text: scalars bare, nested values as JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return dumps_plain(value)
+
+
+def write_items(
+    items: Iterable[Mapping[str, Any]],
+    fmt: str,
+    *,
+    typed: bool = False,
+    first_columns: Sequence[str] = (),
+    out: TextIO | None = None,
+) -> int:
+    """Print items as they arrive; return how many were printed."""
+    stream = out or sys.stdout
+    if fmt == "jsonl":
+        return _write_jsonl(items, typed, stream)
+    if fmt == "json":
+        return _write_json_array(items, typed, stream)
+    if fmt == "csv":
+        return _write_csv(items, typed, first_columns, stream)
+    return _write_tables(items, typed, first_columns, stream)
+
+
+def _write_jsonl(items: Iterable[Mapping[str, Any]], typed: bool, out: TextIO) -> int:
+    count = 0
+    for item in items:
+        out.write(_json(item, typed) + "\n")
+        count += 1
+    out.flush()
+    return count
+
+
+def _write_json_array(items: Iterable[Mapping[str, Any]], typed: bool, out: TextIO) -> int:
+    count = 0
+    out.write("[")
+    for item in items:
+        out.write(("\n  " if count == 0 else ",\n  ") + _json(item, typed))
+        count += 1
+    out.write("\n]\n" if count else "]\n")
+    out.flush()
+    return count
+
+
+def _columns(items: Iterable[Mapping[str, Any]], first: Sequence[str]) -> list[str]:
+    """Key attributes first (when present), then every other name in first-seen order."""
+    seen: dict[str, None] = {}
+    for item in items:
+        for name in item:
+            seen.setdefault(name, None)
+    return [c for c in first if c in seen] + [c for c in seen if c not in first]
+
+
+def _write_csv(
+    items: Iterable[Mapping[str, Any]], typed: bool, first: Sequence[str], out: TextIO
+) -> int:
+    # The header needs every attribute name, which is only known at the end: spill the items
+    # to a temporary file meanwhile instead of holding them in memory.
+    columns: dict[str, None] = {}
+    count = 0
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spill:
+        for item in items:
+            for name in item:
+                columns.setdefault(name, None)
+            spill.write(_json(item, typed) + "\n")
+            count += 1
+        spill.seek(0)
+        writer = csv.writer(out, lineterminator="\n")
+        used = [c for c in first if c in columns] + [c for c in columns if c not in first]
+        writer.writerow(used)
+        for line in spill:
+            item = loads_exact(line)
+            writer.writerow([_csv_cell(item, name, typed) for name in used])
+    out.flush()
+    return count
+
+
+def _csv_cell(item: Mapping[str, Any], name: str, typed: bool) -> str:
+    if name not in item:
+        return ""
+    value = item[name]
+    return dumps_plain(value) if typed else cell(value)
+
+
+def _write_tables(
+    items: Iterable[Mapping[str, Any]], typed: bool, first: Sequence[str], out: TextIO
+) -> int:
+    console = Console(file=out, soft_wrap=False)
+    count = 0
+    for chunk in _chunks(items, TABLE_CHUNK):
+        columns = _columns(chunk, first)
+        table = RichTable(show_lines=False, header_style="bold")
+        for name in columns:
+            table.add_column(name, overflow="fold")
+        for item in chunk:
+            table.add_row(
+                *[
+                    (dumps_plain(item[c]) if typed else cell(item[c])) if c in item else ""
+                    for c in columns
+                ]
+            )
+        console.print(table)
+        count += len(chunk)
+    if count == 0:
+        console.print("(no items)")
+    return count
+
+
+def _chunks(items: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[Mapping[str, Any]]]:
+    chunk: list[Mapping[str, Any]] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def write_item(item: Mapping[str, Any], fmt: str, *, typed: bool = False) -> None:
+    """One item (e.g. from get): pretty JSON, one JSON line, a CSV row, or a two-column table."""
+    if fmt == "json":
+        click.echo(_json(item, typed, indent=True))
+    elif fmt == "table":
+        table = RichTable(show_header=True, header_style="bold")
+        table.add_column("attribute")
+        table.add_column("value", overflow="fold")
+        for name, value in item.items():
+            table.add_row(name, dumps_plain(value) if typed else cell(value))
+        Console(soft_wrap=False).print(table)
+    else:
+        write_items([item], fmt, typed=typed)
+
+
+def write_record(record: Mapping[str, Any], fmt: str) -> None:
+    """A plain record that is not an item (e.g. a count or a plan) as JSON or a table."""
+    if fmt == "json":
+        click.echo(dumps_plain(record, indent=True))
+    elif fmt == "jsonl":
+        click.echo(dumps_plain(record))
+    else:
+        write_items([record], fmt)
+
+
+def is_terminal(stream: TextIO) -> bool:
+    return stream.isatty() and os.environ.get("TERM") != "dumb"

@@ -1,0 +1,167 @@
+"""ddbkit query | scan | find | count: many items, lazily over every page."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from ddbkit.paginate import ItemIterator
+from ddbkit.table import Table
+
+from .args import split_attributes
+from .output import choose_format, explicit_format, output_options, write_items, write_record
+from .state import state
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+WHERE_HELP = (
+    "Condition, e.g. \"age > 30 AND begins_with(name, 'A')\". Values are literals; "
+    "names with odd characters go in `backticks`."
+)
+
+
+def read_options(func: F) -> F:
+    """Options shared by every command that reads many items."""
+
+    @click.option(
+        "--limit", type=click.IntRange(min=0), help="At most this many items (after filtering)."
+    )
+    @click.option("--attributes", metavar="A,B.C", help="Only these attributes (paths).")
+    @click.option("--consistent", is_flag=True, help="Strongly consistent reads.")
+    @click.option(
+        "--cursor", "show_cursor", is_flag=True, help="Print the resume cursor on stderr."
+    )
+    @click.option("--start", metavar="CURSOR", help="Resume from a cursor printed by --cursor.")
+    @output_options
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _print(
+    t: Table, items: ItemIterator, output: str | None, typed: bool, show_cursor: bool
+) -> None:
+    write_items(items, choose_format(output), typed=typed, first_columns=t.keys.names)
+    if show_cursor:
+        click.echo(
+            f"cursor: {items.cursor}" if items.cursor else "cursor: none (all items read)", err=True
+        )
+
+
+@click.command("query")
+@click.argument("table")
+@click.option("--where", "-w", required=True, help=WHERE_HELP + " Needs partition key = value.")
+@click.option("--index", help="Query this GSI or LSI instead of the table.")
+@click.option("--reverse", is_flag=True, help="Descending sort-key order.")
+@read_options
+def query(
+    table: str,
+    where: str,
+    index: str | None,
+    reverse: bool,
+    limit: int | None,
+    attributes: str | None,
+    consistent: bool,
+    show_cursor: bool,
+    start: str | None,
+    output: str | None,
+    typed: bool,
+) -> None:
+    """Items by key condition: partition key equality plus an optional sort-key condition."""
+    t = state().table(table)
+    items = t.query(
+        where,
+        index=index,
+        limit=limit,
+        reverse=reverse,
+        attributes=split_attributes(attributes),
+        consistent=consistent,
+        start=start,
+    )
+    _print(t, items, output, typed, show_cursor)
+
+
+@click.command("scan")
+@click.argument("table")
+@click.option("--where", "-w", help=WHERE_HELP)
+@click.option("--index", help="Scan this GSI or LSI instead of the table.")
+@read_options
+def scan(
+    table: str,
+    where: str | None,
+    index: str | None,
+    limit: int | None,
+    attributes: str | None,
+    consistent: bool,
+    show_cursor: bool,
+    start: str | None,
+    output: str | None,
+    typed: bool,
+) -> None:
+    """Every item of the table (or index), filtered by --where on every page."""
+    t = state().table(table)
+    items = t.scan(
+        where,
+        index=index,
+        limit=limit,
+        attributes=split_attributes(attributes),
+        consistent=consistent,
+        start=start,
+    )
+    _print(t, items, output, typed, show_cursor)
+
+
+@click.command("find")
+@click.argument("table")
+@click.option("--where", "-w", help=WHERE_HELP)
+@click.option("--explain", is_flag=True, help="Show the plan instead of running it.")
+@read_options
+def find(
+    table: str,
+    where: str | None,
+    explain: bool,
+    limit: int | None,
+    attributes: str | None,
+    consistent: bool,
+    show_cursor: bool,
+    start: str | None,
+    output: str | None,
+    typed: bool,
+) -> None:
+    """Items matching --where by the cheapest plan: query on the table or an index, else scan."""
+    t = state().table(table)
+    names = split_attributes(attributes)
+    if explain:
+        plan = t.explain(where, attributes=names, consistent=consistent)
+        # A plan is for people: text unless JSON is asked for by name.
+        fmt = explicit_format(output)
+        if fmt in ("json", "jsonl"):
+            write_record(plan.to_dict(), fmt)
+        else:
+            click.echo(plan.describe())
+        return
+    items = t.find(where, limit=limit, attributes=names, consistent=consistent, start=start)
+    _print(t, items, output, typed, show_cursor)
+
+
+@click.command("count")
+@click.argument("table")
+@click.option("--where", "-w", help=WHERE_HELP)
+@click.option("--consistent", is_flag=True, help="Strongly consistent reads.")
+@click.option("--output", "-o", type=click.Choice(["table", "json", "jsonl", "csv"]), default=None)
+def count(table: str, where: str | None, consistent: bool, output: str | None) -> None:
+    """Exact number of items (matching --where), counted over every page."""
+    total = state().table(table).count(where, consistent=consistent)
+    fmt = explicit_format(output)  # a bare number, unless JSON is asked for by name
+    if fmt in ("json", "jsonl"):
+        write_record({"count": total}, fmt)
+    else:
+        click.echo(str(total))
+
+
+COMMANDS = [query, scan, find, count]

@@ -1,0 +1,226 @@
+"""Connecting: one botocore client per Database, and the one place AWS errors become ddbkit errors.
+
+boto3/botocore own credentials, profiles, SigV4, endpoint resolution and retries; ddbkit only
+chooses defaults (retry mode ``standard``, which unlike ``legacy`` retries RequestLimitExceeded)
+and, for the local engine, a session that cannot see the user's AWS profiles at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import botocore.session
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    ReadTimeoutError,
+)
+
+from ddbkit import errors
+
+if TYPE_CHECKING:
+    from ddbkit.table import Table
+    from ddbkit.tables import IndexSpec
+
+log = logging.getLogger("ddbkit")
+
+LOCAL_REGION = "us-east-1"
+# DynamoDB Local accepts any credentials; these make it obvious in its logs who called.
+LOCAL_CREDENTIALS = ("ddbkit", "ddbkit")
+DEFAULT_POOL_SIZE = 32
+
+
+def connect(
+    *,
+    endpoint_url: str | None = None,
+    region: str | None = None,
+    profile: str | None = None,
+    local: bool = False,
+) -> Database:
+    """Connect to DynamoDB.
+
+    With no arguments this resolves exactly as the AWS CLI does (AWS_PROFILE, AWS_REGION /
+    AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL, ~/.aws files).
+    ``local=True`` talks to the engine started by ``ddbkit local start`` with dummy credentials
+    and never reaches AWS, whatever profile is set.
+    """
+    if local:
+        if endpoint_url is None:
+            from ddbkit import local as local_engine
+
+            endpoint_url = local_engine.running_endpoint()
+        session = _isolated_session(region or LOCAL_REGION)
+        return Database(_make_client(session, endpoint_url, user_retry_mode=False), local=True)
+    try:
+        session = boto3.session.Session(profile_name=profile, region_name=region)
+        if session.region_name is None and endpoint_url is not None:
+            # A custom endpoint (DynamoDB Local, Alternator, LocalStack) still needs a region
+            # to sign with; any region will do there.
+            session = boto3.session.Session(profile_name=profile, region_name=LOCAL_REGION)
+        user_mode = _user_set_retry_mode(session)
+        client = _make_client(session, endpoint_url, user_retry_mode=user_mode)
+    except ProfileNotFound as exc:
+        raise errors.CredentialsError(
+            f"AWS profile {exc.kwargs.get('profile')!r} not found: check --profile / AWS_PROFILE "
+            "and ~/.aws/config",
+            cause=exc,
+        ) from exc
+    except NoRegionError as exc:
+        raise errors.ValidationError(
+            "no AWS region configured: pass --region, set AWS_REGION, or run 'aws configure'",
+            cause=exc,
+        ) from exc
+    return Database(client)
+
+
+def _isolated_session(region: str) -> boto3.session.Session:
+    """A session that reads no profile, config or credentials file, so --local never reaches AWS."""
+    core = botocore.session.Session(
+        session_vars={
+            "profile": (None, None, None, None),
+            "config_file": (None, None, os.devnull, None),
+            "credentials_file": (None, None, os.devnull, None),
+        }
+    )
+    key, secret = LOCAL_CREDENTIALS
+    return boto3.session.Session(
+        botocore_session=core,
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        region_name=region,
+    )
+
+
+def _user_set_retry_mode(session: boto3.session.Session) -> bool:
+    if os.environ.get("AWS_RETRY_MODE"):
+        return True
+    scoped = session._session.get_scoped_config()  # the profile's own settings, no defaults
+    return "retry_mode" in scoped
+
+
+def _make_client(
+    session: boto3.session.Session, endpoint_url: str | None, *, user_retry_mode: bool
+) -> Any:
+    config = Config(
+        max_pool_connections=DEFAULT_POOL_SIZE,
+        retries=None if user_retry_mode else {"mode": "standard"},
+    )
+    return session.client("dynamodb", endpoint_url=endpoint_url, config=config)
+
+
+class Database:
+    """A connection to one DynamoDB endpoint in one region."""
+
+    def __init__(self, client: Any, *, local: bool = False) -> None:
+        self.client = client
+        self.local = local
+
+    @property
+    def endpoint_url(self) -> str:
+        return str(self.client.meta.endpoint_url)
+
+    @property
+    def region(self) -> str:
+        return str(self.client.meta.region_name)
+
+    def __repr__(self) -> str:
+        return f"<Database {self.endpoint_url} region={self.region}>"
+
+    def call(self, operation: str, *, table: str | None = None, **params: Any) -> dict[str, Any]:
+        """Send one DynamoDB request, turning every botocore failure into a DdbkitError."""
+        log.debug("%s %s", operation, _redacted(params))
+        try:
+            result: dict[str, Any] = getattr(self.client, operation)(**params)
+        except ClientError as exc:
+            raise errors.from_client_error(exc, table=table) from exc
+        except (NoCredentialsError, PartialCredentialsError) as exc:
+            raise errors.CredentialsError(
+                "no AWS credentials found: run 'aws configure', set AWS_PROFILE, pass --profile, "
+                "or use --local for the local engine",
+                cause=exc,
+            ) from exc
+        except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError) as exc:
+            raise errors.EndpointError(_unreachable_message(self), cause=exc) from exc
+        except BotoCoreError as exc:
+            raise errors.ServiceError(f"{type(exc).__name__}: {exc}", cause=exc) from exc
+        return result
+
+    def tables(self) -> list[str]:
+        """Every table name, across all ListTables pages."""
+        return list(self._iter_table_names())
+
+    def _iter_table_names(self) -> Iterator[str]:
+        params: dict[str, Any] = {}
+        while True:
+            page = self.call("list_tables", **params)
+            yield from page.get("TableNames", [])
+            last = page.get("LastEvaluatedTableName")
+            if not last:
+                return
+            params["ExclusiveStartTableName"] = last
+
+    def table(self, name: str) -> Table:
+        from ddbkit.table import Table
+
+        return Table(self, name)
+
+    def create_table(
+        self,
+        name: str,
+        *,
+        partition_key: tuple[str, str] = ("id", "S"),
+        sort_key: tuple[str, str] | None = None,
+        indexes: Sequence[IndexSpec] = (),
+        billing: str = "PAY_PER_REQUEST",
+        capacity: tuple[int, int] | None = None,
+        ttl: str | None = None,
+        wait: bool = True,
+    ) -> Table:
+        """Create a table with its indexes and TTL; wait until ACTIVE unless ``wait=False``."""
+        from ddbkit.tables import create_table
+
+        return create_table(
+            self,
+            name,
+            partition_key=partition_key,
+            sort_key=sort_key,
+            indexes=indexes,
+            billing=billing,
+            capacity=capacity,
+            ttl=ttl,
+            wait=wait,
+        )
+
+    def delete_table(self, name: str, *, wait: bool = True) -> None:
+        """Delete a table; wait until it is gone unless ``wait=False``."""
+        from ddbkit.tables import delete_table
+
+        delete_table(self, name, wait=wait)
+
+
+def _unreachable_message(db: Database) -> str:
+    if db.local:
+        return (
+            f"cannot reach the local engine at {db.endpoint_url}: "
+            "start it with 'ddbkit local start'"
+        )
+    return f"cannot reach {db.endpoint_url}: check --endpoint-url / --region and your network"
+
+
+_SECRET_KEYS = ("Item", "Key", "ExpressionAttributeValues", "ExclusiveStartKey", "RequestItems")
+
+
+def _redacted(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Request parameters for debug logs: shapes, not item contents."""
+    return {k: ("<...>" if k in _SECRET_KEYS else v) for k, v in params.items()}

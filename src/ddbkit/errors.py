@@ -1,0 +1,152 @@
+"""Every error ddbkit raises, under one base class.
+
+Each error's message is one line that names the fix. AWS error codes map to classes through one
+table (``_BY_CODE``); the botocore exception stays reachable as ``.cause``, its code as ``.code``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DdbkitError(Exception):
+    """Base of every ddbkit error: a one-line, user-facing message."""
+
+    def __init__(
+        self, message: str, *, code: str | None = None, cause: BaseException | None = None
+    ):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.cause = cause
+
+
+class ValidationError(DdbkitError, ValueError):
+    """Bad input found before any request was sent (a value, a key, an argument)."""
+
+
+class InvalidValueError(ValidationError):
+    """A Python value DynamoDB cannot store; ``path`` names the attribute (``a.b[2]``)."""
+
+    def __init__(self, message: str, *, path: str = ""):
+        where = f"attribute {path!r}: " if path else ""
+        super().__init__(f"{where}{message}")
+        self.path = path
+
+
+class InvalidKeyError(ValidationError):
+    """A key that does not match the table's key schema."""
+
+
+class WhereSyntaxError(ValidationError):
+    """A where-clause that does not parse; the message shows the text with a caret at the fault."""
+
+    def __init__(self, reason: str, *, text: str, position: int, what: str = "where-clause"):
+        self.reason = reason
+        self.what = what
+        self.text = text
+        self.position = position
+        self.column = position + 1
+        one_line_text = text.replace("\n", " ")
+        caret = " " * position + "^"
+        super().__init__(
+            f"{what} syntax error at column {self.column}: {reason}\n"
+            f"  {one_line_text}\n  {caret}"
+        )
+
+
+class PlanError(ValidationError):
+    """A where-clause that cannot run the way it was asked (e.g. query without a partition key)."""
+
+
+class MissingExtraError(DdbkitError):
+    """An optional dependency is not installed."""
+
+    def __init__(self, package: str, extra: str):
+        super().__init__(
+            f"this needs {package}, which is not installed: pip install 'ddbkit[{extra}]'"
+        )
+
+
+class TableNotFoundError(DdbkitError):
+    """The table does not exist on the connected endpoint."""
+
+
+class ConditionFailedError(DdbkitError):
+    """A put/update/delete condition was false; nothing was written."""
+
+
+class ThrottledError(DdbkitError):
+    """DynamoDB kept throttling after botocore's retries."""
+
+
+class AccessDeniedError(DdbkitError):
+    """The credentials are not allowed to do this."""
+
+
+class CredentialsError(DdbkitError):
+    """No usable credentials were found, or they were rejected."""
+
+
+class EndpointError(DdbkitError):
+    """The endpoint could not be reached."""
+
+
+class LocalEngineError(DdbkitError):
+    """The local engine could not be installed, started, stopped or found."""
+
+
+class LocalEngineNotRunningError(LocalEngineError):
+    """``--local`` was asked for but no local engine is running."""
+
+
+class ResourceInUseError(DdbkitError):
+    """The table already exists, or is being created or deleted."""
+
+
+class ServiceError(DdbkitError):
+    """Any other error DynamoDB returned."""
+
+
+_BY_CODE: dict[str, type[DdbkitError]] = {
+    "ResourceNotFoundException": TableNotFoundError,
+    "ConditionalCheckFailedException": ConditionFailedError,
+    "ProvisionedThroughputExceededException": ThrottledError,
+    "ThrottlingException": ThrottledError,
+    "RequestLimitExceeded": ThrottledError,
+    "AccessDeniedException": AccessDeniedError,
+    "UnrecognizedClientException": CredentialsError,
+    "InvalidSignatureException": CredentialsError,
+    "ExpiredTokenException": CredentialsError,
+    "MissingAuthenticationTokenException": CredentialsError,
+    "ResourceInUseException": ResourceInUseError,
+    "ValidationException": ValidationError,
+}
+
+_HINTS: dict[type[DdbkitError], str] = {
+    TableNotFoundError: "check the name with 'ddbkit tables' (and --region/--endpoint-url/--local)",
+    ConditionFailedError: "the condition was false, nothing was changed",
+    ThrottledError: "slow down or raise the table's capacity",
+    AccessDeniedError: "check the IAM policy of these credentials",
+    CredentialsError: "check your credentials (aws configure, AWS_PROFILE or --profile)",
+    ResourceInUseError: "wait for the table to become ACTIVE, or pick another name",
+}
+
+
+def from_client_error(error: Any, *, table: str | None = None) -> DdbkitError:
+    """Turn a botocore ``ClientError`` into the matching ddbkit error, keeping it as the cause."""
+    response = getattr(error, "response", {}) or {}
+    info = response.get("Error", {})
+    code = str(info.get("Code", "Unknown"))
+    message = str(info.get("Message", "")).strip() or code
+    cls = _BY_CODE.get(code, ServiceError)
+    if cls is TableNotFoundError:
+        what = f"table {table!r} not found" if table else f"not found: {message}"
+        text = f"{what}: {_HINTS[cls]}"
+    elif cls is ConditionFailedError:
+        text = f"condition failed: {_HINTS[cls]}"
+    elif cls in _HINTS:
+        text = f"{code}: {message} ({_HINTS[cls]})"
+    else:
+        text = f"{code}: {message}"
+    return cls(text, code=code, cause=error)

@@ -1,0 +1,325 @@
+"""Table: one DynamoDB table, plain Python values in and out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ddbkit import errors
+from ddbkit.expressions import Placeholders, Update, build_update, encode_projection
+from ddbkit.models import KeySchema, TableInfo
+from ddbkit.paginate import ItemIterator, count_items
+from ddbkit.plan import Plan, plan_find, plan_query, plan_scan
+from ddbkit.serialize import from_item, to_item
+from ddbkit.where import WhereInput, as_condition, parse_path
+
+if TYPE_CHECKING:
+    from ddbkit.client import Database
+
+Item = dict[str, Any]
+
+
+class Table:
+    """A DynamoDB table bound to one name. Its key schema is read once, on first need."""
+
+    def __init__(self, db: Database, name: str) -> None:
+        self.db = db
+        self.name = name
+        self._info: TableInfo | None = None
+
+    def __repr__(self) -> str:
+        return f"<Table {self.name!r} on {self.db.endpoint_url}>"
+
+    # -- metadata -------------------------------------------------------------------------------
+
+    def info(self) -> TableInfo:
+        """Fresh metadata: keys, indexes, capacity, TTL, streams, size and a full-scan estimate."""
+        described = self.db.call("describe_table", table=self.name, TableName=self.name)["Table"]
+        ttl = self.db.call("describe_time_to_live", table=self.name, TableName=self.name)
+        self._info = TableInfo.from_describe(described, ttl.get("TimeToLiveDescription"))
+        return self._info
+
+    @property
+    def keys(self) -> KeySchema:
+        return self._cached_info().keys
+
+    def _cached_info(self) -> TableInfo:
+        if self._info is None:
+            described = self.db.call("describe_table", table=self.name, TableName=self.name)
+            self._info = TableInfo.from_describe(described["Table"])
+        return self._info
+
+    # -- single items ---------------------------------------------------------------------------
+
+    def get(
+        self,
+        key: Mapping[str, Any],
+        *,
+        consistent: bool = False,
+        attributes: Sequence[str] | None = None,
+    ) -> Item | None:
+        """The item with this key, or None."""
+        params: dict[str, Any] = {"Key": self.key_to_wire(key), "ConsistentRead": consistent}
+        ph = Placeholders()
+        if attributes:
+            params["ProjectionExpression"] = encode_projection(attributes, ph)
+        reply = self._call("get_item", params, ph)
+        raw = reply.get("Item")
+        return None if raw is None else from_item(raw)
+
+    def put(self, item: Mapping[str, Any], *, condition: WhereInput = None) -> None:
+        """Write a whole item, replacing any item with the same key."""
+        if not isinstance(item, Mapping):
+            raise errors.ValidationError(
+                f"an item must be a dict of attribute names to values, not {type(item).__name__}"
+            )
+        self.key_to_wire(
+            {name: item[name] for name in self.keys.names if name in item}, what="item"
+        )
+        params: dict[str, Any] = {"Item": to_item(item)}
+        ph = Placeholders()
+        self._add_condition(params, condition, ph)
+        self._call("put_item", params, ph)
+
+    def delete(
+        self, key: Mapping[str, Any], *, condition: WhereInput = None, return_old: bool = False
+    ) -> Item | None:
+        """Delete the item with this key; with ``return_old``, return what was deleted (or None)."""
+        params: dict[str, Any] = {"Key": self.key_to_wire(key)}
+        if return_old:
+            params["ReturnValues"] = "ALL_OLD"
+        ph = Placeholders()
+        self._add_condition(params, condition, ph)
+        reply = self._call("delete_item", params, ph)
+        old = reply.get("Attributes")
+        return from_item(old) if return_old and old else None
+
+    def update(
+        self,
+        key: Mapping[str, Any],
+        *,
+        set: Mapping[str, Any] | str | None = None,
+        add: Mapping[str, Any] | str | None = None,
+        remove: Sequence[str] | str | None = None,
+        delete: Mapping[str, Any] | str | None = None,
+        condition: WhereInput = None,
+    ) -> Item:
+        """Change parts of an item (creating it if absent) and return the item as it now is."""
+        ph = Placeholders()
+        changes = build_update(set=set, add=add, remove=remove, delete=delete)
+        self._refuse_key_updates(changes)
+        expression = changes.encode(ph)
+        params: dict[str, Any] = {
+            "Key": self.key_to_wire(key),
+            "UpdateExpression": expression,
+            "ReturnValues": "ALL_NEW",
+        }
+        self._add_condition(params, condition, ph)
+        reply = self._call("update_item", params, ph)
+        return from_item(reply.get("Attributes", {}))
+
+    def _refuse_key_updates(self, changes: Update) -> None:
+        for clause, path in changes.targets():
+            if path.parts[0] in self.keys.names:
+                raise errors.ValidationError(
+                    f"cannot {clause} key attribute {path.parts[0]!r}: a key identifies the item; "
+                    "put a new item and delete the old one instead"
+                )
+
+    # -- many items -----------------------------------------------------------------------------
+
+    def query(
+        self,
+        where: WhereInput,
+        *,
+        index: str | None = None,
+        limit: int | None = None,
+        reverse: bool = False,
+        attributes: Sequence[str] | None = None,
+        consistent: bool = False,
+        start: str | None = None,
+    ) -> ItemIterator:
+        """Items whose keys match ``where``, lazily over all pages (``.pages()`` for pages)."""
+        condition = as_condition(where)
+        keys = self._index_keys(index) if index else self.keys
+        plan = plan_query(
+            condition,
+            keys,
+            index=index,
+            attributes=attributes,
+            consistent=consistent,
+            table=self.name,
+        )
+        return self.run(plan, limit=limit, start=start, reverse=reverse)
+
+    def scan(
+        self,
+        where: WhereInput = None,
+        *,
+        index: str | None = None,
+        limit: int | None = None,
+        attributes: Sequence[str] | None = None,
+        consistent: bool = False,
+        start: str | None = None,
+    ) -> ItemIterator:
+        """Every item (matching ``where``), lazily over all pages."""
+        if index:
+            self._index_keys(index)
+        plan = plan_scan(
+            as_condition(where), index=index, attributes=attributes, consistent=consistent
+        )
+        return self.run(plan, limit=limit, start=start)
+
+    def find(
+        self,
+        where: WhereInput = None,
+        *,
+        limit: int | None = None,
+        attributes: Sequence[str] | None = None,
+        consistent: bool = False,
+        start: str | None = None,
+    ) -> ItemIterator:
+        """Items matching ``where`` by the cheapest plan (see :meth:`explain`)."""
+        plan = self.explain(where, attributes=attributes, consistent=consistent)
+        return self.run(plan, limit=limit, start=start)
+
+    def explain(
+        self,
+        where: WhereInput = None,
+        *,
+        attributes: Sequence[str] | None = None,
+        consistent: bool = False,
+    ) -> Plan:
+        """The plan ``find`` would run: operation, index, key condition, filter, and why."""
+        return plan_find(
+            as_condition(where), self._cached_info(), attributes=attributes, consistent=consistent
+        )
+
+    def count(self, where: WhereInput = None, *, consistent: bool = False) -> int:
+        """Exact number of items matching ``where`` (Select=COUNT over all pages, cheapest plan)."""
+        plan = plan_find(
+            as_condition(where), self._cached_info(), attributes=(), consistent=consistent
+        )
+        params = self.request_params(plan)
+        params.pop("ProjectionExpression", None)
+        return count_items(self.db, _OPERATIONS[plan.operation], params, table=self.name)
+
+    def run(
+        self,
+        plan: Plan,
+        *,
+        limit: int | None = None,
+        start: str | None = None,
+        reverse: bool = False,
+    ) -> ItemIterator:
+        """Run a plan (from :meth:`explain` or the planner) as a lazy item iterator."""
+        if reverse and plan.operation != "Query":
+            raise errors.ValidationError("reverse works with query only: a scan has no order")
+        key_names = self._cursor_key_names(plan.index)
+        hidden: frozenset[str] = frozenset()
+        attributes = plan.attributes
+        if limit is not None and attributes and plan.filter is not None:
+            # A limit may stop mid-page; the cursor then needs the last item's key attributes.
+            top = {str(parse_path(a).parts[0]) for a in attributes}
+            hidden = frozenset(name for name in key_names if name not in top)
+            attributes = (*attributes, *sorted(hidden))
+        params = self.request_params(plan, attributes=attributes)
+        if reverse:
+            params["ScanIndexForward"] = False
+        return ItemIterator(
+            self.db,
+            _OPERATIONS[plan.operation],
+            params,
+            table=self.name,
+            key_names=key_names,
+            limit=limit,
+            start=start,
+            hidden=hidden,
+            has_filter=plan.filter is not None,
+        )
+
+    def request_params(
+        self, plan: Plan, *, attributes: Sequence[str] | None = None
+    ) -> dict[str, Any]:
+        """The parameters every page of this plan is sent with."""
+        ph = Placeholders()
+        params: dict[str, Any] = {"TableName": self.name}
+        if plan.index:
+            params["IndexName"] = plan.index
+        if plan.key_condition is not None:
+            params["KeyConditionExpression"] = plan.key_condition.encode(ph)
+        if plan.filter is not None:
+            params["FilterExpression"] = plan.filter.encode(ph)
+        projection = attributes if attributes is not None else plan.attributes
+        if projection:
+            params["ProjectionExpression"] = encode_projection(projection, ph)
+        if plan.consistent:
+            params["ConsistentRead"] = True
+        params.update(ph.request_params())
+        return params
+
+    # -- keys -----------------------------------------------------------------------------------
+
+    def key_to_wire(self, key: Mapping[str, Any], *, what: str = "key") -> dict[str, Any]:
+        """Check a key against the schema (names and types) and convert it; no request is sent."""
+        keys = self.keys
+        wanted = ", ".join(str(a) for a in keys.attributes)
+        if not isinstance(key, Mapping):
+            raise errors.InvalidKeyError(
+                f"a key of table {self.name!r} is a dict with {wanted}, not {type(key).__name__}"
+            )
+        missing = [n for n in keys.names if n not in key]
+        extra = [str(n) for n in key if n not in keys.names]
+        if missing or (extra and what == "key"):
+            problems = []
+            if missing:
+                problems.append("missing " + ", ".join(repr(n) for n in missing))
+            if extra:
+                problems.append("unexpected " + ", ".join(repr(n) for n in extra))
+            raise errors.InvalidKeyError(
+                f"{what} for table {self.name!r} needs {wanted}: {'; '.join(problems)}"
+            )
+        for attribute in keys.attributes:
+            value = key[attribute.name]
+            if not attribute.accepts(value):
+                raise errors.InvalidKeyError(
+                    f"key attribute {attribute.name!r} of table {self.name!r} is of type "
+                    f"{attribute.type}, got {type(value).__name__} {value!r}"
+                )
+            if attribute.type in ("S", "B") and len(value) == 0:
+                raise errors.InvalidKeyError(
+                    f"key attribute {attribute.name!r} cannot be empty: DynamoDB refuses empty keys"
+                )
+        return to_item({name: key[name] for name in keys.names})
+
+    def _index_keys(self, index: str) -> KeySchema:
+        found = self._cached_info().index(index)
+        if found is None:
+            names = ", ".join(i.name for i in self._cached_info().indexes) or "none"
+            raise errors.ValidationError(
+                f"table {self.name!r} has no index {index!r} (indexes: {names})"
+            )
+        return found.keys
+
+    def _cursor_key_names(self, index: str | None) -> tuple[str, ...]:
+        names = list(self.keys.names)
+        if index:
+            names += [n for n in self._index_keys(index).names if n not in names]
+        return tuple(names)
+
+    # -- requests -------------------------------------------------------------------------------
+
+    def _add_condition(
+        self, params: dict[str, Any], condition: WhereInput, ph: Placeholders
+    ) -> None:
+        parsed = as_condition(condition)
+        if parsed is not None:
+            params["ConditionExpression"] = parsed.encode(ph)
+
+    def _call(self, operation: str, params: dict[str, Any], ph: Placeholders) -> dict[str, Any]:
+        return self.db.call(
+            operation, table=self.name, TableName=self.name, **params, **ph.request_params()
+        )
+
+
+_OPERATIONS = {"Query": "query", "Scan": "scan"}
