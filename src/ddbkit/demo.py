@@ -77,7 +77,7 @@ def users(count: int = USERS, seed: int = 7) -> Iterator[dict[str, Any]]:
             "logins": [rng.randint(1, 50) for _ in range(rng.randint(0, 5))],
             "data": bytes(rng.getrandbits(8) for _ in range(16)),
             "year": rng.randint(2015, 2025),
-            "bio": " ".join(rng.choice(WORDS) for _ in range(rng.randint(40, 120))),
+            "bio": " ".join(rng.choice(WORDS) for _ in range(rng.randint(80, 220))),
         }
         tags = set(rng.sample(TAGS, rng.randint(0, 3)))
         if tags:  # DynamoDB refuses empty sets: leave the attribute out instead

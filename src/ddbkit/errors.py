@@ -50,8 +50,7 @@ class WhereSyntaxError(ValidationError):
         one_line_text = text.replace("\n", " ")
         caret = " " * position + "^"
         super().__init__(
-            f"{what} syntax error at column {self.column}: {reason}\n"
-            f"  {one_line_text}\n  {caret}"
+            f"{what} syntax error at column {self.column}: {reason}\n  {one_line_text}\n  {caret}"
         )
 
 

@@ -11,27 +11,29 @@ were checked against DynamoDB Local:
   (``10**40`` is one digit, ``1.1000`` is two);
 - a non-zero number's magnitude lies in 1E-130 .. 9.9999999999999999999999999999999999999E+125,
   i.e. its adjusted exponent is in -130 .. 125; zero is always fine;
-- NaN and Infinity, empty sets, duplicate set members, empty map keys and attribute names of
+- NaN and Infinity, empty sets, mixed-type sets, empty map keys and attribute names of
   65536 UTF-8 bytes or more are refused;
 - one attribute value nests at most 31 map/list levels (a set is not a level);
 - empty strings and empty bytes are fine outside keys (the key check is the engine's).
 
 Numbers are sent in the form DynamoDB itself returns: plain digits, no exponent, no trailing
 fractional zeros, ``0`` for any zero (``Decimal('1.10')`` -> ``"1.1"``, ``1e16`` -> ``"1000..."``).
-A float is stored as ``Decimal(repr(x))``, the number its repr shows. Number-set members are
-de-duplicated on that canonical text, so ``{0.1, Decimal('0.1')}`` becomes one member, and members
-are sorted so the same set always produces the same request.
+A float is stored as ``Decimal(repr(x))``, the number its repr shows. DynamoDB refuses a set
+with duplicate members; number-set members are de-duplicated on the canonical text instead, so
+``{0.1, Decimal('0.1')}`` (two members in Python, one number in DynamoDB) becomes one member. Set
+members are sorted so the same set always produces the same request.
 
 Reading (``from_attribute``/``from_item``) gives ``int`` for integral numbers and ``Decimal``
 otherwise, Python ``set`` for SS/NS/BS and ``bytes`` for B (botocore's bytes, or base64 text as
 in raw wire JSON and the AWS CLI's output). It is the hot path for scans, so it is an if-chain on
 the single type tag ordered by frequency, with no per-call closures or isinstance chains.
 
-Why not boto3's TypeSerializer/TypeDeserializer: the serializer refuses floats, and the
-deserializer parses numbers in a 38-digit Decimal context that traps on rounding, so it raises on
-numbers DynamoDB stores and returns, such as ``1E+100`` (returned as 101 digits) or 38 significant
-digits followed by zeros. It also never turns integral numbers into ``int``, and its
-validation happens only after a round trip to the engine.
+Why not boto3's TypeSerializer/TypeDeserializer: both push numbers through a 38-digit Decimal
+context that traps on rounding, and rounding away trailing zeros counts. So the serializer raises
+on storable numbers such as ``10**40`` and refuses floats, and the deserializer raises on numbers
+DynamoDB stores and returns, such as ``1E+100`` (returned as 101 digits) or 38 significant digits
+followed by zeros. Their errors (``[<class 'decimal.Rounded'>]``) name neither the attribute nor
+the fix, and reading gives ``Decimal`` even for integers.
 """
 
 from __future__ import annotations

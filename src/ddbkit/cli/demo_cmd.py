@@ -127,7 +127,7 @@ def demo_command(prefix: str) -> None:
     failures = 0
     for title, args, expected in steps:
         click.secho(f"\n== {title}", bold=True)
-        click.secho("$ ddbkit " + shlex.join(args), fg="cyan")
+        click.secho("$ ddbkit " + " ".join(_quote(a) for a in args), fg="cyan")
         status = run([*connection, *args])
         if status != expected:
             failures += 1
@@ -136,6 +136,15 @@ def demo_command(prefix: str) -> None:
     if failures:
         raise click.ClickException(f"{failures} demo step(s) did not behave as expected")
     click.secho("\n== demo done: every step behaved as expected", bold=True)
+
+
+def _quote(arg: str) -> str:
+    """Shell quoting that stays readable: double quotes around text holding single quotes."""
+    if arg and all(c.isalnum() or c in "-_=.,:/@" for c in arg):
+        return arg
+    if "'" in arg and not any(c in arg for c in '"$`\\!'):
+        return f'"{arg}"'
+    return shlex.quote(arg)
 
 
 def _show_pages(name: str, db: Database) -> None:

@@ -41,7 +41,7 @@ def get(
     if item is None:
         click.echo(f"no item with that key in table {table!r}", err=True)
         sys.exit(1)
-    write_item(item, choose_format(output), typed=typed)
+    write_item(item, choose_format(output), typed=typed, first=t.keys.names)
 
 
 @click.command("put")
@@ -106,7 +106,7 @@ def delete(
         if old is None:
             click.echo("there was no item with that key", err=True)
         else:
-            write_item(old, choose_format(output), typed=typed)
+            write_item(old, choose_format(output), typed=typed, first=t.keys.names)
     else:
         click.echo("deleted", err=True)
 
@@ -146,7 +146,7 @@ def update(
         delete=", ".join(delete_) or None,
         condition=condition,
     )
-    write_item(new, choose_format(output), typed=typed)
+    write_item(new, choose_format(output), typed=typed, first=t.keys.names)
 
 
 COMMANDS = [get, put, delete, update]

@@ -79,6 +79,13 @@ def cell(value: Any) -> str:
     return dumps_plain(value)
 
 
+def readable_order(item: Mapping[str, Any], first: Sequence[str]) -> dict[str, Any]:
+    """Key attributes first, then the rest by name: DynamoDB returns attributes in hash order."""
+    ordered = {name: item[name] for name in first if name in item}
+    ordered.update((name, item[name]) for name in sorted(item) if name not in ordered)
+    return ordered
+
+
 def write_items(
     items: Iterable[Mapping[str, Any]],
     fmt: str,
@@ -87,8 +94,9 @@ def write_items(
     first_columns: Sequence[str] = (),
     out: TextIO | None = None,
 ) -> int:
-    """Print items as they arrive; return how many were printed."""
+    """Print items as they arrive, key attributes first; return how many were printed."""
     stream = out or sys.stdout
+    items = (readable_order(item, first_columns) for item in items)
     if fmt == "jsonl":
         return _write_jsonl(items, typed, stream)
     if fmt == "json":
@@ -193,8 +201,11 @@ def _chunks(items: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[Mapp
         yield chunk
 
 
-def write_item(item: Mapping[str, Any], fmt: str, *, typed: bool = False) -> None:
+def write_item(
+    item: Mapping[str, Any], fmt: str, *, typed: bool = False, first: Sequence[str] = ()
+) -> None:
     """One item (e.g. from get): pretty JSON, one JSON line, a CSV row, or a two-column table."""
+    item = readable_order(item, first)
     if fmt == "json":
         click.echo(_json(item, typed, indent=True))
     elif fmt == "table":
@@ -205,7 +216,7 @@ def write_item(item: Mapping[str, Any], fmt: str, *, typed: bool = False) -> Non
             table.add_row(name, dumps_plain(value) if typed else cell(value))
         Console(soft_wrap=False).print(table)
     else:
-        write_items([item], fmt, typed=typed)
+        write_items([item], fmt, typed=typed, first_columns=first)
 
 
 def write_record(record: Mapping[str, Any], fmt: str) -> None:
