@@ -79,12 +79,15 @@ def _needs_rewrite(value: Any) -> bool:
         return kind is float
     for member in members:
         kind = type(member)
+        if kind is str:
+            continue
+        if kind is int:
+            if _INT_MIN <= member <= _INT_MAX:
+                continue
+            return True
         if kind is float:
             return True
-        if kind is int:
-            if not _INT_MIN <= member <= _INT_MAX:
-                return True
-        elif (kind is dict or kind is list or kind is tuple) and _needs_rewrite(member):
+        if (kind is dict or kind is list or kind is tuple) and _needs_rewrite(member):
             return True
     return False
 

@@ -3,7 +3,6 @@ what it refuses we refuse before sending."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -12,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,37 +20,29 @@ from ddbkit.serialize import format_number, from_item, to_attribute, to_item
 
 pytestmark = pytest.mark.integration
 
-# --- local fixture (to be replaced by the shared conftest fixtures) ---------------------------
-
-
 @pytest.fixture(scope="module")
-def engine() -> Iterator[tuple[Any, str]]:
-    """A boto3 client on the test engine and a uuid-named table with key ``pk`` (S)."""
+def engine(endpoint: str) -> Iterator[tuple[Any, str]]:
+    """A boto3 client on the session's test engine and a uuid-named table with key ``pk`` (S)."""
     client = boto3.client(
         "dynamodb",
-        endpoint_url=os.environ.get("DDBKIT_TEST_ENDPOINT", "http://127.0.0.1:8000"),
+        endpoint_url=endpoint,
         region_name="us-east-1",
         aws_access_key_id="ddbkit",
         aws_secret_access_key="ddbkit",
         config=Config(retries={"max_attempts": 1}),
     )
     name = f"numbers-{uuid.uuid4().hex}"
-    try:
-        client.create_table(
-            TableName=name,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-    except EndpointConnectionError:
-        pytest.skip("no DynamoDB engine at DDBKIT_TEST_ENDPOINT")
+    client.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
     try:
         yield client, name
     finally:
         client.delete_table(TableName=name)
 
-
-# ----------------------------------------------------------------------------------------------
 
 MAX_N = Decimal("9.9999999999999999999999999999999999999E+125")
 MAX_N_NEGATIVE = Decimal("-9.9999999999999999999999999999999999999E+125")
