@@ -3,12 +3,22 @@
 boto3/botocore own credentials, profiles, SigV4, endpoint resolution and retries; ddbkit only
 chooses defaults (retry mode ``standard``, which unlike ``legacy`` retries RequestLimitExceeded)
 and, for the local engine, a session that cannot see the user's AWS profiles at all.
+
+The fast read path (:meth:`Database.call_raw`): for Scan, Query and BatchGetItem, botocore's
+generic response parser builds a dict per attribute value and base64-decodes every binary, which
+costs more than the request itself on a fast link. botocore emits ``before-parse`` with a
+``customized_response_dict`` that is merged into the parsed reply (botocore/endpoint.py,
+``_do_get_response``). While a raw call is in flight on this thread, a handler moves the body of a
+200 reply into that dict and hands the parser ``{}``. botocore still signs, resolves the endpoint,
+checks the CRC32 of the real bytes (standard mode retries a mismatch) and retries; error replies
+are never touched, so they parse and raise exactly as before.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +30,7 @@ from botocore.exceptions import (
     ClientError,
     ConnectTimeoutError,
     EndpointConnectionError,
+    HTTPClientError,
     NoCredentialsError,
     NoRegionError,
     PartialCredentialsError,
@@ -39,6 +50,18 @@ LOCAL_REGION = "us-east-1"
 # DynamoDB Local accepts any credentials; these make it obvious in its logs who called.
 LOCAL_CREDENTIALS = ("ddbkit", "ddbkit")
 DEFAULT_POOL_SIZE = 32
+RAW_BODY = "ddbkit.raw_body"
+RAW_OPERATIONS = ("Scan", "Query", "BatchGetItem")
+_raw_mode = threading.local()
+
+
+def _keep_raw_body(
+    response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any
+) -> None:
+    """before-parse handler: keep a 200 reply's body for ddbkit's own decoder (see module doc)."""
+    if getattr(_raw_mode, "active", False) and response_dict.get("status_code") == 200:
+        customized_response_dict[RAW_BODY] = response_dict["body"]
+        response_dict["body"] = b"{}"
 
 
 def connect(
@@ -125,6 +148,8 @@ class Database:
     def __init__(self, client: Any, *, local: bool = False) -> None:
         self.client = client
         self.local = local
+        for operation in RAW_OPERATIONS:
+            client.meta.events.register(f"before-parse.dynamodb.{operation}", _keep_raw_body)
 
     @property
     def endpoint_url(self) -> str:
@@ -150,11 +175,26 @@ class Database:
                 "or use --local for the local engine",
                 cause=exc,
             ) from exc
-        except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError) as exc:
+        except (EndpointConnectionError, ConnectTimeoutError) as exc:
             raise errors.EndpointError(_unreachable_message(self), cause=exc) from exc
+        except (ReadTimeoutError, HTTPClientError) as exc:
+            # The connection broke mid-request (reset, timeout, truncated reply): retryable.
+            raise errors.EndpointError(
+                f"connection to {self.endpoint_url} broke during {operation}: {exc}", cause=exc
+            ) from exc
         except BotoCoreError as exc:
             raise errors.ServiceError(f"{type(exc).__name__}: {exc}", cause=exc) from exc
         return result
+
+    def call_raw(self, operation: str, *, table: str | None = None, **params: Any) -> bytes:
+        """Like :meth:`call` for Scan, Query or BatchGetItem, returning the reply's JSON bytes."""
+        _raw_mode.active = True
+        try:
+            reply = self.call(operation, table=table, **params)
+        finally:
+            _raw_mode.active = False
+        body: bytes = reply[RAW_BODY]
+        return body
 
     def tables(self) -> list[str]:
         """Every table name, across all ListTables pages."""

@@ -10,15 +10,28 @@ from typing import Any
 
 
 class DdbkitError(Exception):
-    """Base of every ddbkit error: a one-line, user-facing message."""
+    """Base of every ddbkit error: a one-line, user-facing message.
+
+    ``retryable`` says whether sending the same request again may succeed (throttling, 5xx,
+    a dropped connection); the bulk loops retry those with backoff, never the others.
+    """
+
+    retryable = False
 
     def __init__(
-        self, message: str, *, code: str | None = None, cause: BaseException | None = None
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        cause: BaseException | None = None,
+        retryable: bool | None = None,
     ):
         super().__init__(message)
         self.message = message
         self.code = code
         self.cause = cause
+        if retryable is not None:
+            self.retryable = retryable
 
 
 class ValidationError(DdbkitError, ValueError):
@@ -78,6 +91,8 @@ class ConditionFailedError(DdbkitError):
 class ThrottledError(DdbkitError):
     """DynamoDB kept throttling after botocore's retries."""
 
+    retryable = True
+
 
 class AccessDeniedError(DdbkitError):
     """The credentials are not allowed to do this."""
@@ -88,7 +103,9 @@ class CredentialsError(DdbkitError):
 
 
 class EndpointError(DdbkitError):
-    """The endpoint could not be reached."""
+    """The endpoint could not be reached, or the connection broke mid-request."""
+
+    retryable = True
 
 
 class LocalEngineError(DdbkitError):
@@ -122,6 +139,16 @@ _BY_CODE: dict[str, type[DdbkitError]] = {
     "ValidationException": ValidationError,
 }
 
+# Server-side failures that a later attempt may not meet.
+_RETRYABLE_CODES = frozenset(
+    {
+        "InternalServerError",
+        "InternalFailure",
+        "ServiceUnavailable",
+        "TransactionInProgressException",
+    }
+)
+
 _HINTS: dict[type[DdbkitError], str] = {
     TableNotFoundError: "check the name with 'ddbkit tables' (and --region/--endpoint-url/--local)",
     ConditionFailedError: "the condition was false, nothing was changed",
@@ -135,6 +162,7 @@ _HINTS: dict[type[DdbkitError], str] = {
 def from_client_error(error: Any, *, table: str | None = None) -> DdbkitError:
     """Turn a botocore ``ClientError`` into the matching ddbkit error, keeping it as the cause."""
     response = getattr(error, "response", {}) or {}
+    status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
     info = response.get("Error", {})
     code = str(info.get("Code", "Unknown"))
     message = str(info.get("Message", "")).strip() or code
@@ -148,4 +176,5 @@ def from_client_error(error: Any, *, table: str | None = None) -> DdbkitError:
         text = f"{code}: {message} ({_HINTS[cls]})"
     else:
         text = f"{code}: {message}"
-    return cls(text, code=code, cause=error)
+    retryable = cls.retryable or status >= 500 or code in _RETRYABLE_CODES
+    return cls(text, code=code, cause=error, retryable=retryable)

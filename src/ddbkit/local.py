@@ -618,6 +618,15 @@ def free_port() -> int:
         return port
 
 
+def port_is_free(port: int) -> bool:
+    """Whether a new engine could listen on ``port`` of 127.0.0.1 now."""
+    try:
+        _check_port_free(port)
+    except LocalEngineError:
+        return False
+    return True
+
+
 def _check_port_free(port: int) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         # Same option Jetty and werkzeug set, so sockets in TIME_WAIT from a previous engine do

@@ -1,21 +1,35 @@
-"""The one page loop: query, scan, count (and later parallel scan and export) all walk pages here.
+"""The one page loop: query, scan, parallel scan, count and export all walk pages here.
 
 Every page is sent with the same parameters (filter, projection, index, consistency): the
 hand-written loop this replaces tends to drop the filter after page one. An empty page that still
 carries a LastEvaluatedKey does not end the walk. ``limit`` counts items handed to the caller after
 filtering, not DynamoDB's per-page ``Limit``.
+
+Pages come through the fast path (:meth:`Database.call_raw` + orjson): items stay in raw wire
+form (B as base64 text) until the consumer decodes them, or never, for an export. Each request is
+retried with backoff on throttling, 5xx and broken connections. With ``segments > 1`` one thread
+per segment runs the same loop (a parallel Scan) and pages arrive in whatever order they come.
+
+A cursor records, per segment, where the pages handed out so far end, so a walk can resume
+exactly there (``start=``), whether it stopped by ``limit``, by a crash or by choice.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import queue
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from ddbkit import errors
 from ddbkit.jsonvalues import dumps_typed, loads_typed
+from ddbkit.ratelimit import RateLimiter
+from ddbkit.retry import Backoff, call_with_retries
 from ddbkit.serialize import from_item, to_item
 
 if TYPE_CHECKING:
@@ -23,6 +37,7 @@ if TYPE_CHECKING:
 
 Wire = dict[str, Any]
 Item = dict[str, Any]
+_DONE = "done"
 
 
 @dataclass(frozen=True)
@@ -33,29 +48,120 @@ class Page:
     count: int
     scanned_count: int
     cursor: str | None
+    segment: int = 0
+
+
+@dataclass(frozen=True)
+class RawPage:
+    """A page as DynamoDB sent it: raw wire items (B as base64 text), undecoded."""
+
+    segment: int
+    items: list[Wire]
+    scanned_count: int
+    last_key: Wire | None  # LastEvaluatedKey in request form, None on the segment's last page
+    consumed: float
+
+
+# -- cursors --------------------------------------------------------------------------------------
+
+
+def _b64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _unb64(cursor: str) -> str:
+    return base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
 
 
 def encode_cursor(key: Mapping[str, Mapping[str, Any]]) -> str:
     """An opaque, URL-safe string for a LastEvaluatedKey."""
-    text = dumps_typed(from_item(key))
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+    return _b64(dumps_typed(from_item(key)))
 
 
 def decode_cursor(cursor: str) -> Wire:
     """The LastEvaluatedKey behind a cursor made by :func:`encode_cursor`."""
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        text = base64.urlsafe_b64decode(padded.encode()).decode()
-        key = loads_typed(text)
+        key = loads_typed(_unb64(cursor))
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise errors.ValidationError(
-            "invalid cursor: pass the exact string printed by --cursor (or Page.cursor)"
-        ) from exc
+        raise _bad_cursor() from exc
     if not isinstance(key, dict) or not key:
-        raise errors.ValidationError(
-            "invalid cursor: pass the exact string printed by --cursor (or Page.cursor)"
-        )
+        raise _bad_cursor()
     return to_item(key)
+
+
+def _bad_cursor() -> errors.ValidationError:
+    return errors.ValidationError(
+        "invalid cursor: pass the exact string printed by --cursor (or Page.cursor)"
+    )
+
+
+class SegmentCursors:
+    """Where each segment stands: not started (absent), at a key, or done."""
+
+    def __init__(self, segments: int, positions: dict[int, Wire | str] | None = None) -> None:
+        self.segments = segments
+        self.positions: dict[int, Wire | str] = dict(positions or {})
+
+    def advance(self, segment: int, last_key: Wire | None) -> None:
+        self.positions[segment] = last_key if last_key else _DONE
+
+    def start_key(self, segment: int) -> Wire | None:
+        position = self.positions.get(segment)
+        return position if isinstance(position, dict) else None
+
+    def finished(self, segment: int) -> bool:
+        return self.positions.get(segment) == _DONE
+
+    @property
+    def all_done(self) -> bool:
+        return all(self.finished(s) for s in range(self.segments))
+
+    def encode(self) -> str | None:
+        """The cursor string; None once every segment is done (nothing left to resume)."""
+        if self.all_done:
+            return None
+        if self.segments == 1:
+            key = self.start_key(0)
+            # A single segment that has not started yet has no cursor of its own.
+            return encode_cursor(key) if key else None
+        state = {
+            str(s): (p if p == _DONE else dumps_typed(from_item(p)))  # type: ignore[arg-type]
+            for s, p in self.positions.items()
+        }
+        return "P" + _b64(orjson.dumps({"segments": self.segments, "at": state}).decode())
+
+    @classmethod
+    def decode(cls, cursor: str | None, segments: int) -> SegmentCursors:
+        if not cursor:
+            return cls(segments)
+        if not cursor.startswith("P"):
+            if segments != 1:
+                raise errors.ValidationError(
+                    "this cursor comes from a 1-segment walk: resume it with segments=1"
+                )
+            return cls(1, {0: decode_cursor(cursor)})
+        try:
+            state = orjson.loads(_unb64(cursor[1:]))
+            count = int(state["segments"])
+            positions: dict[int, Wire | str] = {
+                int(s): (p if p == _DONE else to_item(loads_typed(p)))
+                for s, p in state["at"].items()
+            }
+        except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+            raise _bad_cursor() from exc
+        if count != segments:
+            raise errors.ValidationError(
+                f"this cursor comes from a {count}-segment scan: resume it with segments={count}"
+            )
+        return cls(count, positions)
+
+
+# -- the loop -------------------------------------------------------------------------------------
+
+
+def _wire_key(raw_key: Mapping[str, Any]) -> Wire:
+    """A raw-JSON LastEvaluatedKey (B as base64 text) in the form botocore sends (B as bytes)."""
+    return to_item(from_item(raw_key))
 
 
 def raw_pages(
@@ -66,33 +172,168 @@ def raw_pages(
     table: str,
     start: Wire | None = None,
     page_limit: Callable[[], int | None] | None = None,
+    fast: bool = True,
+    backoff: Backoff | None = None,
+    limiter: RateLimiter | None = None,
+    stop: threading.Event | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Send ``operation`` page after page with the same ``params``; yield each raw reply.
+    """Send ``operation`` page after page with the same ``params``; yield each decoded reply.
 
     ``page_limit`` is asked before each request for DynamoDB's per-page ``Limit`` (None: none).
+    ``fast=False`` takes botocore's own parser instead (kept to prove both agree).
     """
     request = dict(params)
+    if limiter is not None:
+        request["ReturnConsumedCapacity"] = "TOTAL"
     if start is not None:
         request["ExclusiveStartKey"] = start
-    while True:
+    policy = backoff or Backoff()
+
+    def send() -> dict[str, Any]:
+        if fast:
+            reply: dict[str, Any] = orjson.loads(db.call_raw(operation, table=table, **request))
+            return reply
+        return db.call(operation, table=table, **request)
+
+    while stop is None or not stop.is_set():
         if page_limit is not None:
             limit = page_limit()
             if limit is None:
                 request.pop("Limit", None)
             else:
                 request["Limit"] = limit
-        reply = db.call(operation, table=table, **request)
-        yield reply
+        if limiter is not None:
+            limiter.acquire()
+        reply = call_with_retries(send, policy)
+        if limiter is not None:
+            limiter.consume(_consumed(reply))
         last = reply.get("LastEvaluatedKey")
+        if last and fast:
+            last = _wire_key(last)
+            reply["LastEvaluatedKey"] = last
+        yield reply
         if not last:
             return
         request["ExclusiveStartKey"] = last
 
 
-def count_items(db: Database, operation: str, params: Mapping[str, Any], *, table: str) -> int:
-    """Exact count: Select=COUNT over every page."""
+def _consumed(reply: Mapping[str, Any]) -> float:
+    capacity = reply.get("ConsumedCapacity") or {}
+    if isinstance(capacity, list):  # BatchGetItem reports one entry per table
+        return sum(float(c.get("CapacityUnits", 0)) for c in capacity)
+    return float(capacity.get("CapacityUnits", 0))
+
+
+def count_items(
+    db: Database,
+    operation: str,
+    params: Mapping[str, Any],
+    *,
+    table: str,
+    segments: int = 1,
+    limiter: RateLimiter | None = None,
+) -> int:
+    """Exact count: Select=COUNT over every page (of every segment)."""
     counted = {**params, "Select": "COUNT"}
-    return sum(int(page.get("Count", 0)) for page in raw_pages(db, operation, counted, table=table))
+    source = _segment_sources(db, operation, counted, table, SegmentCursors(segments), limiter)
+    return sum(int(reply.get("Count", 0)) for _, reply in _merge(source, segments))
+
+
+def _segment_sources(
+    db: Database,
+    operation: str,
+    params: Mapping[str, Any],
+    table: str,
+    cursors: SegmentCursors,
+    limiter: RateLimiter | None,
+    page_limit: Callable[[], int | None] | None = None,
+) -> list[Callable[[threading.Event | None], Iterator[dict[str, Any]]]]:
+    """One page generator factory per segment that is not finished yet."""
+
+    def source(segment: int) -> Callable[[threading.Event | None], Iterator[dict[str, Any]]]:
+        segment_params = dict(params)
+        if cursors.segments > 1:
+            segment_params.update(Segment=segment, TotalSegments=cursors.segments)
+
+        def pages(stop: threading.Event | None) -> Iterator[dict[str, Any]]:
+            for reply in raw_pages(
+                db,
+                operation,
+                segment_params,
+                table=table,
+                start=cursors.start_key(segment),
+                page_limit=page_limit,
+                limiter=limiter,
+                stop=stop,
+            ):
+                reply["ddbkit.segment"] = segment
+                yield reply
+
+        return pages
+
+    return [source(s) for s in range(cursors.segments) if not cursors.finished(s)]
+
+
+def _merge(
+    sources: list[Callable[[threading.Event | None], Iterator[dict[str, Any]]]], segments: int
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Pages of all sources as they arrive: in this thread for one, from a thread each for more."""
+    if segments == 1 or len(sources) <= 1:
+        for make in sources:
+            for reply in make(None):
+                yield int(reply["ddbkit.segment"]), reply
+        return
+    yield from _merge_threads(sources)
+
+
+_END = object()
+
+
+def _merge_threads(
+    sources: list[Callable[[threading.Event | None], Iterator[dict[str, Any]]]],
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    # A small bounded queue: workers run at most two pages ahead of the consumer, so memory
+    # stays flat however large the table, and a slow writer slows the scan instead of piling up.
+    pending: queue.Queue[object] = queue.Queue(maxsize=2 * len(sources))
+    stop = threading.Event()
+
+    def put(value: object) -> bool:
+        while not stop.is_set():
+            try:
+                pending.put(value, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work(make: Callable[[threading.Event | None], Iterator[dict[str, Any]]]) -> None:
+        try:
+            for reply in make(stop):
+                if not put(reply):
+                    return
+        except BaseException as exc:  # handed to the consumer, who re-raises it
+            put(exc)
+            return
+        put(_END)
+
+    threads = [threading.Thread(target=work, args=(m,), daemon=True) for m in sources]
+    for thread in threads:
+        thread.start()
+    running = len(threads)
+    try:
+        while running:
+            value = pending.get()
+            if value is _END:
+                running -= 1
+            elif isinstance(value, BaseException):
+                raise value
+            else:
+                reply: dict[str, Any] = value  # type: ignore[assignment]
+                yield int(reply["ddbkit.segment"]), reply
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
 
 
 class ItemIterator:
@@ -115,20 +356,24 @@ class ItemIterator:
         start: str | None = None,
         hidden: frozenset[str] = frozenset(),
         has_filter: bool = False,
+        segments: int = 1,
+        limiter: RateLimiter | None = None,
     ) -> None:
         if limit is not None and limit < 0:
             raise errors.ValidationError("limit must be 0 or more")
+        if segments < 1:
+            raise errors.ValidationError("segments must be 1 or more")
         self._db = db
         self._operation = operation
         self._params = dict(params)
         self._table = table
         self._key_names = key_names
         self._limit = limit
-        self._start = decode_cursor(start) if start else None
+        self._cursors = SegmentCursors.decode(start, segments)
         self._hidden = hidden
         self._has_filter = has_filter
+        self._limiter = limiter
         self._item_iter: Iterator[Item] | None = None
-        self.cursor: str | None = None
         self.count = 0
         self.scanned_count = 0
 
@@ -136,6 +381,15 @@ class ItemIterator:
     def params(self) -> dict[str, Any]:
         """The request parameters sent with every page (for --explain and tests)."""
         return dict(self._params)
+
+    @property
+    def segments(self) -> int:
+        return self._cursors.segments
+
+    @property
+    def cursor(self) -> str | None:
+        """Where the items handed out so far end; None when nothing is left."""
+        return self._cursors.encode()
 
     def __iter__(self) -> Iterator[Item]:
         return self
@@ -145,8 +399,22 @@ class ItemIterator:
             self._item_iter = (item for page in self.pages() for item in page.items)
         return next(self._item_iter)
 
+    def raw_pages(self) -> Iterator[RawPage]:
+        """Undecoded pages, for writers that never need Python values (export). No limit applies."""
+        sources = _segment_sources(
+            self._db, self._operation, self._params, self._table, self._cursors, self._limiter
+        )
+        for segment, reply in _merge(sources, self._cursors.segments):
+            raw_items: list[Wire] = reply.get("Items", [])
+            last_key = reply.get("LastEvaluatedKey")
+            self._cursors.advance(segment, last_key)
+            scanned = int(reply.get("ScannedCount", 0))
+            self.scanned_count += scanned
+            self.count += len(raw_items)
+            yield RawPage(segment, raw_items, scanned, last_key, _consumed(reply))
+
     def pages(self) -> Iterator[Page]:
-        """Yield pages; after a ``limit`` stop the last cursor points just past the last item."""
+        """Decoded pages; after a ``limit`` stop the last cursor points just past the last item."""
         remaining = self._limit
         if remaining == 0:
             return
@@ -154,44 +422,40 @@ class ItemIterator:
         def page_limit() -> int | None:
             # Without a filter every evaluated item is returned, so asking DynamoDB for exactly
             # what is still wanted ends the page at the limit and reads nothing more.
-            if remaining is None or self._has_filter:
+            if remaining is None or self._has_filter or self._cursors.segments > 1:
                 return None
             return remaining
 
-        for reply in raw_pages(
+        sources = _segment_sources(
             self._db,
             self._operation,
             self._params,
-            table=self._table,
-            start=self._start,
+            self._table,
+            self._cursors,
+            self._limiter,
             page_limit=page_limit,
-        ):
+        )
+        for segment, reply in _merge(sources, self._cursors.segments):
             raw_items: list[Wire] = reply.get("Items", [])
-            self.scanned_count += int(reply.get("ScannedCount", 0))
+            scanned = int(reply.get("ScannedCount", 0))
+            self.scanned_count += scanned
             last_key = reply.get("LastEvaluatedKey")
             if remaining is not None and len(raw_items) >= remaining:
                 cut = raw_items[:remaining]
-                more = len(raw_items) > remaining or bool(last_key)
-                cursor = self._cursor_after(
-                    cut[-1], last_key, cut_mid_page=len(raw_items) > remaining
-                )
-                page = self._page(cut, reply, cursor if more else None)
-                self.cursor = page.cursor
-                yield page
+                if len(raw_items) > remaining:
+                    last_key = self._key_of(cut[-1])
+                self._cursors.advance(segment, last_key)
+                yield self._page(cut, scanned, segment)
                 return
-            page = self._page(raw_items, reply, encode_cursor(last_key) if last_key else None)
-            self.cursor = page.cursor
+            self._cursors.advance(segment, last_key)
             if remaining is not None:
                 remaining -= len(raw_items)
-            yield page
+            yield self._page(raw_items, scanned, segment)
 
-    def _cursor_after(self, item: Wire, last_key: Wire | None, *, cut_mid_page: bool) -> str | None:
-        if not cut_mid_page:
-            return encode_cursor(last_key) if last_key else None
-        key = {name: item[name] for name in self._key_names if name in item}
-        return encode_cursor(key)
+    def _key_of(self, item: Wire) -> Wire:
+        return _wire_key({name: item[name] for name in self._key_names if name in item})
 
-    def _page(self, raw_items: list[Wire], reply: Mapping[str, Any], cursor: str | None) -> Page:
+    def _page(self, raw_items: list[Wire], scanned: int, segment: int) -> Page:
         items = [from_item(raw) for raw in raw_items]
         if self._hidden:
             for item in items:
@@ -201,6 +465,7 @@ class ItemIterator:
         return Page(
             items=items,
             count=len(items),
-            scanned_count=int(reply.get("ScannedCount", 0)),
-            cursor=cursor,
+            scanned_count=scanned,
+            cursor=self._cursors.encode(),
+            segment=segment,
         )

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ddbkit import errors
+from ddbkit.batch import BatchWriter, WriteSummary, get_many
+from ddbkit.exporter import ExportResult, export_table
 from ddbkit.expressions import Placeholders, Update, build_update, encode_projection
+from ddbkit.importer import import_file
 from ddbkit.models import KeySchema, TableInfo
 from ddbkit.paginate import ItemIterator, count_items
+from ddbkit.parallel import MAX_SEGMENTS, auto_segments
 from ddbkit.plan import Plan, plan_find, plan_query, plan_scan
+from ddbkit.ratelimit import RateLimiter
 from ddbkit.serialize import from_item, to_item
 from ddbkit.where import WhereInput, as_condition, parse_path
 
@@ -161,14 +167,21 @@ class Table:
         attributes: Sequence[str] | None = None,
         consistent: bool = False,
         start: str | None = None,
+        segments: int | None = None,
+        rate_limit: float | None = None,
     ) -> ItemIterator:
-        """Every item (matching ``where``), lazily over all pages."""
+        """Every item (matching ``where``), lazily over all pages.
+
+        ``segments`` scans that many segments in parallel (default: chosen from the table's
+        size, 1 for small tables); ``rate_limit`` caps read capacity units per second across all
+        segments. Items arrive as their pages do, each exactly once.
+        """
         if index:
             self._index_keys(index)
         plan = plan_scan(
             as_condition(where), index=index, attributes=attributes, consistent=consistent
         )
-        return self.run(plan, limit=limit, start=start)
+        return self.run(plan, limit=limit, start=start, segments=segments, rate_limit=rate_limit)
 
     def find(
         self,
@@ -195,14 +208,40 @@ class Table:
             as_condition(where), self._cached_info(), attributes=attributes, consistent=consistent
         )
 
-    def count(self, where: WhereInput = None, *, consistent: bool = False) -> int:
+    def count(
+        self,
+        where: WhereInput = None,
+        *,
+        consistent: bool = False,
+        segments: int | None = None,
+        rate_limit: float | None = None,
+    ) -> int:
         """Exact number of items matching ``where`` (Select=COUNT over all pages, cheapest plan)."""
         plan = plan_find(
             as_condition(where), self._cached_info(), attributes=(), consistent=consistent
         )
         params = self.request_params(plan)
         params.pop("ProjectionExpression", None)
-        return count_items(self.db, _OPERATIONS[plan.operation], params, table=self.name)
+        return count_items(
+            self.db,
+            _OPERATIONS[plan.operation],
+            params,
+            table=self.name,
+            # count picks its plan itself: segments matter only if that plan is a scan.
+            segments=self._segments_for(plan, segments if plan.operation == "Scan" else None),
+            limiter=RateLimiter(rate_limit) if rate_limit else None,
+        )
+
+    def _segments_for(self, plan: Plan, segments: int | None) -> int:
+        if plan.operation != "Scan":
+            if segments not in (None, 1):
+                raise errors.ValidationError("segments apply to scans only: a query reads in order")
+            return 1
+        if segments is not None:
+            if not 1 <= segments <= MAX_SEGMENTS:
+                raise errors.ValidationError(f"segments must be from 1 to {MAX_SEGMENTS}")
+            return segments
+        return auto_segments(self._cached_info().size_bytes)
 
     def run(
         self,
@@ -211,6 +250,8 @@ class Table:
         limit: int | None = None,
         start: str | None = None,
         reverse: bool = False,
+        segments: int | None = None,
+        rate_limit: float | None = None,
     ) -> ItemIterator:
         """Run a plan (from :meth:`explain` or the planner) as a lazy item iterator."""
         if reverse and plan.operation != "Query":
@@ -236,6 +277,8 @@ class Table:
             start=start,
             hidden=hidden,
             has_filter=plan.filter is not None,
+            segments=self._segments_for(plan, segments),
+            limiter=RateLimiter(rate_limit) if rate_limit else None,
         )
 
     def request_params(
@@ -257,6 +300,123 @@ class Table:
             params["ConsistentRead"] = True
         params.update(ph.request_params())
         return params
+
+    # -- bulk -----------------------------------------------------------------------------------
+
+    def get_many(
+        self,
+        keys: Iterable[Mapping[str, Any]],
+        *,
+        consistent: bool = False,
+        attributes: Sequence[str] | None = None,
+    ) -> Iterator[Item]:
+        """Items for many keys (BatchGetItem, 100 a call, unprocessed keys retried); any order."""
+        ph = Placeholders()
+        projection: dict[str, Any] = {}
+        if attributes:
+            projection["ProjectionExpression"] = encode_projection(attributes, ph)
+            projection.update(ph.request_params())
+        wire_keys = (self.key_to_wire(key) for key in keys)
+        return get_many(
+            self.db, self.name, wire_keys, self.keys, consistent=consistent, projection=projection
+        )
+
+    def put_many(
+        self,
+        items: Iterable[Mapping[str, Any]],
+        *,
+        workers: int = 8,
+        rate_limit: float | None = None,
+        on_error: str = "stop",
+        progress: Callable[[int], None] | None = None,
+    ) -> WriteSummary:
+        """Write many items with BatchWriteItem; nothing is dropped (see :class:`WriteSummary`).
+
+        ``rate_limit`` caps write capacity units per second; ``on_error="skip"`` goes on past
+        items DynamoDB can never accept (they are listed in ``summary.rejections``).
+        """
+        writer = BatchWriter(
+            self.db,
+            self.name,
+            self.keys,
+            workers=workers,
+            rate_limit=rate_limit,
+            on_error=on_error,
+            progress=progress,
+        )
+        return writer.write(enumerate(items, start=1))
+
+    def delete_many(
+        self,
+        keys: Iterable[Mapping[str, Any]],
+        *,
+        workers: int = 8,
+        rate_limit: float | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> WriteSummary:
+        """Delete many items by key with BatchWriteItem."""
+        writer = BatchWriter(
+            self.db,
+            self.name,
+            self.keys,
+            action="delete",
+            workers=workers,
+            rate_limit=rate_limit,
+            progress=progress,
+        )
+        return writer.write(enumerate(keys, start=1))
+
+    def export(
+        self,
+        target: str | Path,
+        *,
+        format: str = "jsonl",
+        where: WhereInput = None,
+        attributes: Sequence[str] | None = None,
+        segments: int | None = None,
+        rate_limit: float | None = None,
+        resume: bool = False,
+        force: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> ExportResult:
+        """Write the items (matching ``where``) to a file; see :mod:`ddbkit.exporter`."""
+        return export_table(
+            self,
+            target,
+            format=format,
+            where=where,
+            attributes=attributes,
+            segments=segments,
+            rate_limit=rate_limit,
+            resume=resume,
+            force=force,
+            progress=progress,
+        )
+
+    def import_file(
+        self,
+        source: str | Path,
+        *,
+        format: str | None = None,
+        workers: int = 8,
+        rate_limit: float | None = None,
+        on_error: str = "stop",
+        types: Mapping[str, str] | None = None,
+        reject_path: str | Path | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> WriteSummary:
+        """Load a jsonl, ddb-json or csv file; rejected lines go to a reject file."""
+        return import_file(
+            self,
+            source,
+            format=format,
+            workers=workers,
+            rate_limit=rate_limit,
+            on_error=on_error,
+            types=types,
+            reject_path=reject_path,
+            progress=progress,
+        )
 
     # -- keys -----------------------------------------------------------------------------------
 

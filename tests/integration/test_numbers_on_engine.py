@@ -20,6 +20,7 @@ from ddbkit.serialize import format_number, from_item, to_attribute, to_item
 
 pytestmark = pytest.mark.integration
 
+
 @pytest.fixture(scope="module")
 def engine(endpoint: str) -> Iterator[tuple[Any, str]]:
     """A boto3 client on the session's test engine and a uuid-named table with key ``pk`` (S)."""

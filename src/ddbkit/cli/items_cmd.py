@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,8 @@ from typing import Any
 import click
 
 from ddbkit.errors import ValidationError
+from ddbkit.jsonvalues import dumps_plain
+from ddbkit.maintenance import delete_where, preview_delete
 from ddbkit.table import Table
 
 from .args import parse_item, parse_key, read_items, split_attributes
@@ -87,20 +90,41 @@ def _put_all(t: Table, items: Iterable[dict[str, Any]], condition: str | None) -
 
 @click.command("delete", epilog=KEY_HELP)
 @click.argument("table")
-@click.argument("key", nargs=-1, required=True)
+@click.argument("key", nargs=-1)
 @click.option("--if", "condition", metavar="CONDITION", help="Delete only if this holds.")
 @click.option("--return-old", is_flag=True, help="Print the deleted item.")
+@click.option("--where", "-w", help="Delete every item matching this condition instead of one key.")
+@click.option("--dry-run", is_flag=True, help="With --where: show the count and sample keys only.")
+@click.option(
+    "--undo",
+    "undo_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --where: where to save the deleted items first "
+    "(default: ddbkit-undo-TABLE-TIME.jsonl).",
+)
+@click.option("--yes", is_flag=True, help="With --where: delete without asking.")
 @output_options
 def delete(
     table: str,
     key: tuple[str, ...],
     condition: str | None,
     return_old: bool,
+    where: str | None,
+    dry_run: bool,
+    undo_path: Path | None,
+    yes: bool,
     output: str | None,
     typed: bool,
 ) -> None:
-    """Delete the item with this key."""
+    """Delete the item with this key, or with --where every matching item (undo file first)."""
     t = state().table(table)
+    if where is not None:
+        if key or condition or return_old:
+            raise click.UsageError("--where deletes many items: give no KEY, --if or --return-old")
+        _delete_where(t, where, dry_run=dry_run, undo_path=undo_path, yes=yes)
+        return
+    if not key:
+        raise click.UsageError("give the KEY of the item to delete, or --where")
     old = t.delete(parse_key(key, t.keys), condition=condition, return_old=return_old)
     if return_old:
         if old is None:
@@ -147,6 +171,29 @@ def update(
         condition=condition,
     )
     write_item(new, choose_format(output), typed=typed, first=t.keys.names)
+
+
+def _delete_where(
+    t: Table, where: str, *, dry_run: bool, undo_path: Path | None, yes: bool
+) -> None:
+    preview = preview_delete(t, where)
+    click.echo(f"{preview.count:,} items match", err=True)
+    for sample in preview.sample_keys:
+        click.echo("  " + dumps_plain(sample), err=True)
+    if dry_run or preview.count == 0:
+        return
+    if not yes:
+        raise ValidationError(f"refusing to delete {preview.count:,} items without --yes")
+    undo = undo_path or Path(f"ddbkit-undo-{t.name}-{time.strftime('%Y%m%d-%H%M%S')}.jsonl")
+    summary = delete_where(t, where, undo_path=undo)
+    click.echo(
+        f"deleted {summary.written:,} items; they are saved in {undo} "
+        f"(bring them back: ddbkit import {t.name} {undo} --format ddb-json)",
+        err=True,
+    )
+    if summary.failed:
+        click.echo(f"{summary.failed:,} items could not be deleted", err=True)
+        sys.exit(1)
 
 
 COMMANDS = [get, put, delete, update]

@@ -59,6 +59,12 @@ def start(port: int, data_dir: Path | None, in_memory: bool) -> None:
         if running.port != port and _given("port"):
             _progress(f"(--port {port} not used: 'ddbkit local stop' first to change it)")
         return
+    if not _given("port") and not engine.port_is_free(port):
+        # The default port is taken by some other program: any free port serves as well, and
+        # --local finds it through the state file.
+        free = engine.free_port()
+        _progress(f"port {port} is in use by another program; using port {free} instead")
+        port = free
     state = engine.start(port=port, data_dir=data_dir, in_memory=in_memory, progress=_progress)
     click.echo(describe(state))
 

@@ -86,15 +86,23 @@ def query(
     _print(t, items, output, typed, show_cursor)
 
 
+SEGMENTS_HELP = "Parallel scan segments (default: from the table size, 1 for small tables)."
+RCU_HELP = "Read capacity units per second, at most, across all segments."
+
+
 @click.command("scan")
 @click.argument("table")
 @click.option("--where", "-w", help=WHERE_HELP)
 @click.option("--index", help="Scan this GSI or LSI instead of the table.")
+@click.option("--segments", type=click.IntRange(min=1), help=SEGMENTS_HELP)
+@click.option("--rcu", type=click.FloatRange(min=0, min_open=True), help=RCU_HELP)
 @read_options
 def scan(
     table: str,
     where: str | None,
     index: str | None,
+    segments: int | None,
+    rcu: float | None,
     limit: int | None,
     attributes: str | None,
     consistent: bool,
@@ -112,6 +120,8 @@ def scan(
         attributes=split_attributes(attributes),
         consistent=consistent,
         start=start,
+        segments=segments,
+        rate_limit=rcu,
     )
     _print(t, items, output, typed, show_cursor)
 
@@ -153,10 +163,21 @@ def find(
 @click.argument("table")
 @click.option("--where", "-w", help=WHERE_HELP)
 @click.option("--consistent", is_flag=True, help="Strongly consistent reads.")
+@click.option("--segments", type=click.IntRange(min=1), help=SEGMENTS_HELP)
+@click.option("--rcu", type=click.FloatRange(min=0, min_open=True), help=RCU_HELP)
 @click.option("--output", "-o", type=click.Choice(["table", "json", "jsonl", "csv"]), default=None)
-def count(table: str, where: str | None, consistent: bool, output: str | None) -> None:
+def count(
+    table: str,
+    where: str | None,
+    consistent: bool,
+    segments: int | None,
+    rcu: float | None,
+    output: str | None,
+) -> None:
     """Exact number of items (matching --where), counted over every page."""
-    total = state().table(table).count(where, consistent=consistent)
+    total = (
+        state().table(table).count(where, consistent=consistent, segments=segments, rate_limit=rcu)
+    )
     fmt = explicit_format(output)  # a bare number, unless JSON is asked for by name
     if fmt in ("json", "jsonl"):
         write_record({"count": total}, fmt)

@@ -1,0 +1,1 @@
+"""ddbkit's benchmark harness: run ``python bench/bench.py --help``."""

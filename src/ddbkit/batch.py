@@ -1,0 +1,457 @@
+"""Batch writes and reads that never lose an item.
+
+Writing: items are checked and converted before batching; one DynamoDB can never accept (bad
+value, missing or mistyped key, over 400 KB) is rejected alone, with its line number, and the rest
+go on. Items are routed to workers by a hash of their key, so one key is always written by one
+worker, in input order: a later line with the same key replaces an earlier one that is not yet
+written (the two never reach DynamoDB in one batch, which it would refuse) and can never be
+overtaken by it. Each worker keeps an item in its pending map until DynamoDB has acknowledged it:
+UnprocessedItems stay there, a throttled or failed call keeps the whole batch there, and the next
+attempt waits with exponential backoff and full jitter. A batch DynamoDB refuses as a whole is
+split, so only the item at fault is rejected. If DynamoDB stops accepting anything for good, what
+is still pending is reported as failed, never dropped. (boto3's batch_writer, by contrast, drops
+a batch whose send raises and resends unprocessed items without backoff.)
+
+Reading: BatchGetItem 100 keys a call, UnprocessedKeys resent with backoff until answered.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from ddbkit import errors
+from ddbkit.itemsize import item_size
+from ddbkit.models import KeySchema
+from ddbkit.ratelimit import RateLimiter
+from ddbkit.retry import Backoff, call_with_retries
+from ddbkit.serialize import from_item, to_item
+
+if TYPE_CHECKING:
+    from ddbkit.client import Database
+
+BATCH_WRITE_SIZE = 25
+BATCH_GET_SIZE = 100
+MAX_ITEM_BYTES = 400 * 1024
+# Consecutive attempts without any progress before pending items are reported as failed.
+MAX_STALLED_ATTEMPTS = 25
+Wire = dict[str, Any]
+KeyId = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """An input item that was not written, and why."""
+
+    line: int
+    reason: str
+    item: Any
+
+
+@dataclass
+class WriteSummary:
+    """What a bulk write did. Every item read is written, a duplicate, rejected or failed."""
+
+    read: int = 0
+    written: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    failed: int = 0
+    retries: int = 0
+    elapsed: float = 0.0
+    stopped: bool = False
+    rejections: list[Rejection] = field(default_factory=list)
+    rejects_path: str | None = None
+
+    @property
+    def items_per_second(self) -> float:
+        return self.written / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def complete(self) -> bool:
+        """Every item read was written or superseded by a later duplicate."""
+        return self.written + self.duplicates == self.read and not self.stopped
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "read": self.read,
+            "written": self.written,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "failed": self.failed,
+            "retries": self.retries,
+            "elapsed": round(self.elapsed, 3),
+            "items_per_second": round(self.items_per_second, 1),
+            "stopped": self.stopped,
+            "rejects_path": self.rejects_path,
+        }
+
+
+@dataclass
+class _Pending:
+    line: int
+    request: Wire  # {"PutRequest": {...}} or {"DeleteRequest": {...}}
+    item: Any  # what to show in a rejection
+
+
+class _Stats:
+    """Counters shared by the workers."""
+
+    def __init__(self, progress: Callable[[int], None] | None) -> None:
+        self.lock = threading.Lock()
+        self.written = 0
+        self.duplicates = 0
+        self.retries = 0
+        self.progress = progress
+
+    def add(self, *, written: int = 0, duplicates: int = 0, retries: int = 0) -> None:
+        with self.lock:
+            self.written += written
+            self.duplicates += duplicates
+            self.retries += retries
+        if written and self.progress is not None:
+            self.progress(written)
+
+
+class BatchWriter:
+    """Write (put or delete) many items with N workers; see the module docstring for guarantees."""
+
+    def __init__(
+        self,
+        db: Database,
+        table: str,
+        keys: KeySchema,
+        *,
+        action: str = "put",
+        workers: int = 8,
+        rate_limit: float | None = None,
+        on_error: str = "stop",
+        on_reject: Callable[[Rejection], None] | None = None,
+        progress: Callable[[int], None] | None = None,
+        backoff: Callable[[], Backoff] = Backoff,
+    ) -> None:
+        if action not in ("put", "delete"):
+            raise errors.ValidationError("action must be 'put' or 'delete'")
+        if on_error not in ("stop", "skip"):
+            raise errors.ValidationError("on_error must be 'stop' or 'skip'")
+        if workers < 1:
+            raise errors.ValidationError("workers must be 1 or more")
+        self.db = db
+        self.table = table
+        self.keys = keys
+        self.action = action
+        self.workers = workers
+        self.limiter = RateLimiter(rate_limit) if rate_limit else None
+        self.on_error = on_error
+        self.on_reject = on_reject
+        self._backoff = backoff
+        self._stats = _Stats(progress)
+        self._failures: list[Rejection] = []
+        self._failures_lock = threading.Lock()
+        self._fatal: BaseException | None = None
+
+    # -- checking one input item -----------------------------------------------------------------
+
+    def prepare(self, line: int, item: Any) -> tuple[KeyId, _Pending] | Rejection:
+        """Convert and check one input item; a Rejection says why DynamoDB could never take it."""
+        if not isinstance(item, Mapping):
+            return Rejection(line, "not a JSON object / dict", item)
+        try:
+            if self.action == "delete":
+                wire = self._key_wire(item, exact=True)
+                request: Wire = {"DeleteRequest": {"Key": wire}}
+                key_wire = wire
+            else:
+                wire = to_item(item)
+                key_wire = self._key_wire(item, exact=False)
+                size = item_size(wire)
+                if size > MAX_ITEM_BYTES:
+                    return Rejection(
+                        line, f"item is {size:,} bytes; DynamoDB's limit is 400 KB", item
+                    )
+                request = {"PutRequest": {"Item": wire}}
+        except errors.ValidationError as exc:
+            return Rejection(line, str(exc), item)
+        return _key_id(key_wire, self.keys), _Pending(line, request, item)
+
+    def _key_wire(self, item: Mapping[str, Any], *, exact: bool) -> Wire:
+        missing = [k.name for k in self.keys.attributes if k.name not in item]
+        if missing:
+            raise errors.InvalidKeyError(f"missing key attribute {', '.join(map(repr, missing))}")
+        if exact:
+            extra = [str(n) for n in item if n not in self.keys.names]
+            if extra:
+                raise errors.InvalidKeyError(
+                    f"a key has only {', '.join(self.keys.names)}: unexpected {', '.join(extra)}"
+                )
+        for key in self.keys.attributes:
+            value = item[key.name]
+            if not key.accepts(value):
+                raise errors.InvalidKeyError(
+                    f"key attribute {key.name!r} must be of type {key.type}, "
+                    f"not {type(value).__name__}"
+                )
+            if key.type in ("S", "B") and len(value) == 0:
+                raise errors.InvalidKeyError(f"key attribute {key.name!r} is empty")
+        return to_item({k: item[k] for k in self.keys.names})
+
+    # -- the run ------------------------------------------------------------------------------
+
+    def write(self, records: Iterable[tuple[int, Any]]) -> WriteSummary:
+        """Write ``(line, item)`` records; return the summary once everything has settled."""
+        began = time.monotonic()
+        summary = WriteSummary()
+        inboxes: list[queue.Queue[tuple[KeyId, _Pending] | None]] = [
+            queue.Queue(maxsize=1000) for _ in range(self.workers)
+        ]
+        threads = [
+            threading.Thread(target=self._worker, args=(inbox,), daemon=True) for inbox in inboxes
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            for line, item in records:
+                if self._fatal is not None:
+                    break
+                summary.read += 1
+                prepared = self.prepare(line, item)
+                if isinstance(prepared, Rejection):
+                    summary.rejected += 1
+                    summary.rejections.append(prepared)
+                    if self.on_reject is not None:
+                        self.on_reject(prepared)
+                    if self.on_error == "stop":
+                        summary.stopped = True
+                        break
+                    continue
+                key_id, pending = prepared
+                self._route(inboxes, key_id, pending)
+        finally:
+            # Whatever stopped the input, every item already handed to a worker is settled.
+            for inbox in inboxes:
+                self._put(inbox, None)
+            for thread in threads:
+                thread.join()
+        summary.written = self._stats.written
+        summary.duplicates = self._stats.duplicates
+        summary.retries = self._stats.retries
+        summary.failed = len(self._failures)
+        for failure in self._failures:
+            summary.rejections.append(failure)
+            if self.on_reject is not None:
+                self.on_reject(failure)
+        summary.elapsed = time.monotonic() - began
+        if self._fatal is not None:
+            summary.stopped = True
+        return summary
+
+    def _route(
+        self,
+        inboxes: list[queue.Queue[tuple[KeyId, _Pending] | None]],
+        key_id: KeyId,
+        pending: _Pending,
+    ) -> None:
+        self._put(inboxes[hash(key_id) % len(inboxes)], (key_id, pending))
+
+    @staticmethod
+    def _put(inbox: queue.Queue[Any], value: Any) -> None:
+        # Blocking is safe: every worker reads its inbox until the closing None, normally or,
+        # after a fatal error, in _drain (which reports each item as failed).
+        inbox.put(value)
+
+    def _worker(self, inbox: queue.Queue[tuple[KeyId, _Pending] | None]) -> None:
+        pending: dict[KeyId, _Pending] = {}
+        closed = False
+        backoff = self._backoff()
+        attempt = 0  # grows the backoff while batches come back incomplete
+        stalled = 0  # rounds without any item written; gives up after MAX_STALLED_ATTEMPTS
+        try:
+            while not closed or pending:
+                closed = self._fill(inbox, pending, closed)
+                if not pending:
+                    continue
+                batch = dict(list(pending.items())[:BATCH_WRITE_SIZE])
+                written = self._send(batch, pending)
+                if all(k not in pending for k in batch):
+                    attempt = 0
+                    stalled = 0
+                    continue
+                # Something is left (unprocessed, throttled, 5xx, connection lost): back off.
+                stalled = 0 if written else stalled + 1
+                if stalled >= MAX_STALLED_ATTEMPTS:
+                    self._fail(pending, "DynamoDB did not accept it after repeated retries")
+                    continue
+                self._stats.add(retries=1)
+                backoff.wait(attempt)
+                attempt += 1
+        except BaseException as exc:  # a bug or a fatal service error: report, never drop
+            self._fatal = self._fatal or exc
+            reason = str(exc) if isinstance(exc, errors.DdbkitError) else repr(exc)
+            self._fail(pending, f"not written: {reason}")
+            self._drain(inbox, closed, reason)
+
+    def _fill(
+        self,
+        inbox: queue.Queue[tuple[KeyId, _Pending] | None],
+        pending: dict[KeyId, _Pending],
+        closed: bool,
+    ) -> bool:
+        """Top up ``pending`` from the inbox; return whether the inbox is closed."""
+        while not closed and len(pending) < BATCH_WRITE_SIZE:
+            try:
+                # Wait for input only when there is nothing else to do.
+                entry = inbox.get(timeout=0.05) if not pending else inbox.get_nowait()
+            except queue.Empty:
+                if pending:
+                    break
+                continue
+            if entry is None:
+                return True
+            key_id, item = entry
+            if key_id in pending:
+                # A later line for the same key: it wins, and the earlier one is never written.
+                self._stats.add(duplicates=1)
+            pending[key_id] = item
+        return closed
+
+    def _send(self, batch: dict[KeyId, _Pending], pending: dict[KeyId, _Pending]) -> int:
+        """Send one batch; drop acknowledged (or rejected) items from ``pending``; count written."""
+        requests = [p.request for p in batch.values()]
+        if self.limiter is not None:
+            self.limiter.acquire()
+        try:
+            reply = self.db.call(
+                "batch_write_item",
+                table=self.table,
+                RequestItems={self.table: requests},
+                **({"ReturnConsumedCapacity": "TOTAL"} if self.limiter else {}),
+            )
+        except errors.ValidationError as exc:
+            if len(batch) == 1:
+                key_id, item = next(iter(batch.items()))
+                del pending[key_id]
+                self._reject_after_send(item, str(exc))
+                return 0
+            # DynamoDB refused the batch as a whole: find the item at fault one by one.
+            return sum(self._send({k: item}, pending) for k, item in batch.items())
+        except errors.DdbkitError as exc:
+            if exc.retryable:
+                return 0
+            raise  # the table is gone, access denied...: fatal for every item
+        if self.limiter is not None:
+            self.limiter.consume(
+                sum(float(c.get("CapacityUnits", 0)) for c in reply.get("ConsumedCapacity", []))
+            )
+        unprocessed = reply.get("UnprocessedItems", {}).get(self.table, [])
+        left = {_key_id(_request_key(r, self.keys), self.keys) for r in unprocessed}
+        done = [k for k in batch if k not in left]
+        for key_id in done:
+            del pending[key_id]
+        self._stats.add(written=len(done))
+        return len(done)
+
+    def _reject_after_send(self, item: _Pending, reason: str) -> None:
+        with self._failures_lock:
+            self._failures.append(Rejection(item.line, reason, item.item))
+
+    def _fail(self, pending: dict[KeyId, _Pending], reason: str) -> None:
+        with self._failures_lock:
+            self._failures.extend(Rejection(p.line, reason, p.item) for p in pending.values())
+        pending.clear()
+
+    def _drain(
+        self, inbox: queue.Queue[tuple[KeyId, _Pending] | None], closed: bool, reason: str
+    ) -> None:
+        while not closed:
+            entry = inbox.get()
+            if entry is None:
+                return
+            self._reject_after_send(entry[1], f"not written: {reason}")
+
+
+def _request_key(request: Mapping[str, Any], keys: KeySchema) -> Wire:
+    if "PutRequest" in request:
+        item = request["PutRequest"]["Item"]
+        return {name: item[name] for name in keys.names}
+    return dict(request["DeleteRequest"]["Key"])
+
+
+def _key_id(key: Mapping[str, Any], keys: KeySchema) -> KeyId:
+    """A hashable identity of a wire key (its type tag and text or bytes per attribute)."""
+    parts: list[Any] = []
+    for name in keys.names:
+        ((tag, value),) = key[name].items()
+        parts.append((tag, bytes(value) if tag == "B" and not isinstance(value, str) else value))
+    return tuple(parts)
+
+
+def get_many(
+    db: Database,
+    table: str,
+    keys: Iterable[Wire],
+    schema: KeySchema,
+    *,
+    consistent: bool = False,
+    projection: Mapping[str, Any] | None = None,
+    backoff: Backoff | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Items for wire keys, 100 keys a BatchGetItem; each distinct key's item once, any order.
+
+    Missing keys yield nothing. Repeated keys are asked for once (DynamoDB refuses duplicates
+    within one call, and a caller wants one item per key).
+    """
+    chunk: dict[KeyId, Wire] = {}
+    seen: set[KeyId] = set()
+    for key in keys:
+        key_id = _key_id(key, schema)
+        if key_id in seen:
+            continue
+        seen.add(key_id)
+        chunk[key_id] = key
+        if len(chunk) == BATCH_GET_SIZE:
+            yield from _get_chunk(db, table, list(chunk.values()), consistent, projection, backoff)
+            chunk = {}
+    if chunk:
+        yield from _get_chunk(db, table, list(chunk.values()), consistent, projection, backoff)
+
+
+def _get_chunk(
+    db: Database,
+    table: str,
+    keys: list[Wire],
+    consistent: bool,
+    projection: Mapping[str, Any] | None,
+    backoff: Backoff | None,
+) -> Iterator[dict[str, Any]]:
+    request: dict[str, Any] = {"Keys": keys, "ConsistentRead": consistent, **(projection or {})}
+    policy = backoff or Backoff()
+    stalled = 0
+    while request["Keys"]:
+
+        def send(current: dict[str, Any] = request) -> dict[str, Any]:
+            body = db.call_raw("batch_get_item", table=table, RequestItems={table: current})
+            reply: dict[str, Any] = orjson.loads(body)
+            return reply
+
+        reply = call_with_retries(send, policy)
+        found = reply.get("Responses", {}).get(table, [])
+        for raw in found:
+            yield from_item(raw)
+        unprocessed = reply.get("UnprocessedKeys", {}).get(table)
+        if not unprocessed:
+            return
+        left = [to_item(from_item(k)) for k in unprocessed["Keys"]]
+        stalled = 0 if found else stalled + 1
+        if stalled >= MAX_STALLED_ATTEMPTS:
+            raise errors.ThrottledError(
+                f"BatchGetItem on {table!r} made no progress after {stalled} attempts: "
+                "slow down or raise the table's read capacity"
+            )
+        request = {**request, "Keys": left}
+        policy.wait(stalled)

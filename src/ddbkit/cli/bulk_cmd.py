@@ -1,0 +1,306 @@
+"""ddbkit export | import | copy | truncate: whole tables, fast and without losing an item."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ddbkit import connect
+from ddbkit.batch import WriteSummary
+from ddbkit.errors import ValidationError
+from ddbkit.formats import FORMATS, READABLE_FORMATS
+from ddbkit.maintenance import copy_table, truncate
+
+from .args import split_attributes
+from .progress import progress_bar, show_progress
+from .state import state
+
+EXPORT_HELP = """Write every item (matching --where) to a file, reading segments in parallel.
+
+\b
+Formats:
+  jsonl     one plain JSON item per line: exact numbers, sets as sorted lists, binary as
+            base64. 'import' reads it back; sets and binary come back as lists and strings
+            unless told the types (--types tags:SS,avatar:B).
+  ddb-json  one {"Item": {...}} per line in DynamoDB JSON, the layout of DynamoDB's own export
+            to S3: the lossless round trip.
+  csv       the union of attribute names as columns, nested values as JSON text. CSV loses
+            types: numbers, booleans and strings all become text, sets become JSON lists,
+            binary becomes base64, and a missing attribute looks like an empty one.
+  parquet   columns typed from the values (needs pip install 'ddbkit[parquet]').
+
+The file is written under a temporary name and renamed into place when complete. With
+--resume (jsonl, ddb-json) an interrupted export continues where it stopped, every item
+exactly once.
+"""
+
+
+@click.command("export", help=EXPORT_HELP)
+@click.argument("table")
+@click.option(
+    "-o", "--to", "target", default=None, metavar="FILE|-", help="Output file (- for stdout)."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Default: from the file name, else jsonl.",
+)
+@click.option("--where", "-w", help="Only items matching this condition.")
+@click.option("--attributes", metavar="A,B.C", help="Only these attributes.")
+@click.option(
+    "--segments",
+    type=click.IntRange(min=1),
+    help="Parallel scan segments (default: from the table size).",
+)
+@click.option(
+    "--rcu",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Read capacity units per second, at most.",
+)
+@click.option("--resume", is_flag=True, help="Continue an interrupted export of the same file.")
+@click.option("--force", is_flag=True, help="Replace an existing file.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def export(
+    table: str,
+    target: str | None,
+    fmt: str | None,
+    where: str | None,
+    attributes: str | None,
+    segments: int | None,
+    rcu: float | None,
+    resume: bool,
+    force: bool,
+    quiet: bool,
+) -> None:
+    from ddbkit.formats import format_from_path
+
+    if target is None:
+        if sys.stdout.isatty():
+            raise ValidationError("give a file with -o FILE (or -o - to print to stdout)")
+        target = "-"
+    chosen = fmt or (format_from_path(target) if target != "-" else None) or "jsonl"
+    t = state().table(table)
+    total = t.info().item_count if show_progress(quiet) else None
+    with progress_bar(f"export {table}", total or None, enabled=show_progress(quiet)) as advance:
+        result = t.export(
+            target,
+            format=chosen,
+            where=where,
+            attributes=split_attributes(attributes),
+            segments=segments,
+            rate_limit=rcu,
+            resume=resume,
+            force=force,
+            progress=advance,
+        )
+    if target != "-" and not quiet:
+        resumed = (
+            f" ({result.resumed_from:,} from the interrupted run)" if result.resumed_from else ""
+        )
+        click.echo(
+            f"exported {result.items:,} items{resumed} to {result.path} in {result.elapsed:.1f}s "
+            f"({result.items_per_second:,.0f} items/s)",
+            err=True,
+        )
+
+
+@click.command("import")
+@click.argument("table")
+@click.argument("source", metavar="FILE|-")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(READABLE_FORMATS),
+    default=None,
+    help="Default: from the file name, else jsonl.",
+)
+@click.option(
+    "--workers", type=click.IntRange(1, 64), default=8, show_default=True, help="Parallel writers."
+)
+@click.option(
+    "--wcu",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Write capacity units per second, at most.",
+)
+@click.option(
+    "--on-error",
+    type=click.Choice(["stop", "skip"]),
+    default="stop",
+    show_default=True,
+    help="On an item DynamoDB can never accept: stop reading, or skip it "
+    "(both record it in the reject file).",
+)
+@click.option(
+    "--types",
+    metavar="ATTR:TYPE,...",
+    help="Types for jsonl/csv values, e.g. tags:SS,avatar:B,age:N.",
+)
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Reject file (default: FILE.rejects.jsonl).",
+)
+@click.option(
+    "--quiet", "-q", is_flag=True, help="No progress bar; the summary only if something went wrong."
+)
+def import_(
+    table: str,
+    source: str,
+    fmt: str | None,
+    workers: int,
+    wcu: float | None,
+    on_error: str,
+    types: str | None,
+    rejects: Path | None,
+    quiet: bool,
+) -> None:
+    """Write every item of a jsonl, ddb-json or csv file into TABLE (BatchWriteItem, N workers).
+
+    Exit 0 only when every item read was written (or superseded by a later line with the same
+    key) and none was rejected; with --on-error skip, rejected items do not fail the run.
+    """
+    t = state().table(table)
+    with progress_bar(f"import {table}", None, enabled=show_progress(quiet)) as advance:
+        summary = t.import_file(
+            source,
+            format=fmt,
+            workers=workers,
+            rate_limit=wcu,
+            on_error=on_error,
+            types=parse_types(types),
+            reject_path=rejects,
+            progress=advance,
+        )
+    accounted = summary.written + summary.duplicates + summary.rejected + summary.failed
+    ok = (
+        accounted == summary.read
+        and summary.failed == 0
+        and not (summary.rejected and on_error == "stop")
+    )
+    if not quiet or not ok:
+        print_summary(summary)
+    if not ok:
+        sys.exit(1)
+
+
+def parse_types(text: str | None) -> dict[str, str] | None:
+    if not text:
+        return None
+    types: dict[str, str] = {}
+    for part in text.split(","):
+        name, sep, kind = part.strip().rpartition(":")
+        if not sep or not name or not kind:
+            raise ValidationError(f"bad --types entry {part!r}: write ATTR:TYPE, e.g. tags:SS")
+        types[name] = kind.upper()
+    return types
+
+
+def print_summary(summary: WriteSummary) -> None:
+    lines = [
+        f"read        {summary.read:,}",
+        f"written     {summary.written:,}",
+        f"duplicates  {summary.duplicates:,}  (an earlier line with the same key, replaced)",
+        f"rejected    {summary.rejected:,}",
+    ]
+    if summary.failed:
+        lines.append(f"failed      {summary.failed:,}  (DynamoDB kept refusing them)")
+    if summary.rejects_path:
+        lines.append(f"reject file {summary.rejects_path}")
+    if summary.stopped:
+        lines.append("stopped     at the first rejected item (--on-error skip goes on)")
+    lines += [
+        f"retries     {summary.retries:,}",
+        f"elapsed     {summary.elapsed:.1f}s",
+        f"items/s     {summary.items_per_second:,.0f}",
+    ]
+    click.echo("\n".join(lines), err=True)
+
+
+@click.command("copy")
+@click.argument("source")
+@click.argument("target")
+@click.option("--to-endpoint", metavar="URL", help="Write to another endpoint.")
+@click.option("--to-region", help="Write to another region.")
+@click.option("--to-profile", help="Write with another AWS profile.")
+@click.option("--to-local", is_flag=True, help="Write to the local engine.")
+@click.option("--where", "-w", help="Only items matching this condition.")
+@click.option("--segments", type=click.IntRange(min=1), help="Parallel scan segments.")
+@click.option("--workers", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.option(
+    "--rcu", type=click.FloatRange(min=0, min_open=True), help="Read capacity per second, at most."
+)
+@click.option(
+    "--wcu", type=click.FloatRange(min=0, min_open=True), help="Write capacity per second, at most."
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def copy(
+    source: str,
+    target: str,
+    to_endpoint: str | None,
+    to_region: str | None,
+    to_profile: str | None,
+    to_local: bool,
+    where: str | None,
+    segments: int | None,
+    workers: int,
+    rcu: float | None,
+    wcu: float | None,
+    quiet: bool,
+) -> None:
+    """Copy SOURCE's items into TARGET (created with SOURCE's keys and indexes if missing)."""
+    settings = state()
+    if to_local and to_endpoint:
+        raise click.UsageError("give --to-local or --to-endpoint, not both")
+    elsewhere = to_local or to_endpoint or to_region or to_profile
+    target_db = (
+        connect(
+            endpoint_url=to_endpoint,
+            region=to_region or (None if to_local or to_endpoint else settings.region),
+            profile=to_profile,
+            local=to_local,
+        )
+        if elsewhere
+        else settings.db()
+    )
+    src = settings.table(source)
+    total = src.info().item_count if show_progress(quiet) else None
+    with progress_bar(f"copy {source}", total or None, enabled=show_progress(quiet)) as advance:
+        summary = copy_table(
+            src,
+            target_db,
+            target,
+            where=where,
+            segments=segments,
+            workers=workers,
+            rate_limit=rcu,
+            write_rate_limit=wcu,
+            progress=advance,
+        )
+    print_summary(summary)
+    if summary.failed or summary.rejected:
+        sys.exit(1)
+
+
+@click.command("truncate")
+@click.argument("table")
+@click.option("--yes", is_flag=True, help="Delete every item without asking.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def truncate_command(table: str, yes: bool, quiet: bool) -> None:
+    """Delete every item of TABLE, keeping the table, its indexes and settings."""
+    if not yes:
+        raise ValidationError(f"refusing to delete every item of {table!r} without --yes")
+    t = state().table(table)
+    total = t.info().item_count if show_progress(quiet) else None
+    with progress_bar(f"truncate {table}", total or None, enabled=show_progress(quiet)) as advance:
+        summary = truncate(t, progress=advance)
+    click.echo(f"deleted {summary.written:,} items from {table}", err=True)
+    if summary.failed:
+        print_summary(summary)
+        sys.exit(1)
+
+
+COMMANDS = [export, import_, copy, truncate_command]

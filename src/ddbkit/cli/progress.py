@@ -1,0 +1,61 @@
+"""A progress bar on stderr for long jobs: items, items/s and an ETA when the total is known.
+
+Shown only on a terminal and without --quiet: piped or scripted runs get nothing on stderr but
+errors and the final summary.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+
+class _RateColumn(TextColumn):
+    def __init__(self) -> None:
+        super().__init__("")
+
+    def render(self, task: object) -> Text:
+        speed = getattr(task, "speed", None)
+        return Text(f"{speed:,.0f} items/s" if speed else "- items/s", style="cyan")
+
+
+def show_progress(quiet: bool) -> bool:
+    return not quiet and sys.stderr.isatty()
+
+
+@contextmanager
+def progress_bar(
+    label: str, total: int | None, *, enabled: bool
+) -> Iterator[Callable[[int], None]]:
+    """Yield ``advance(n)``; safe to call from worker threads."""
+    if not enabled:
+        yield lambda _n: None
+        return
+    columns = [
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn() if total else TextColumn("{task.completed:,} items"),
+        _RateColumn(),
+        TaskProgressColumn() if total else TextColumn(""),
+        TimeRemainingColumn() if total else TimeElapsedColumn(),
+    ]
+    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
+        task = bar.add_task(label, total=total)
+
+        def advance(n: int) -> None:
+            bar.update(task, advance=n)
+
+        yield advance

@@ -1,0 +1,166 @@
+"""Whole-table jobs built from scans and the batch writer: copy, truncate, delete by condition."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ddbkit import errors
+from ddbkit.batch import BatchWriter, WriteSummary
+from ddbkit.formats import writer_for
+from ddbkit.serialize import from_item
+from ddbkit.tables import IndexSpec
+from ddbkit.where import WhereInput, as_condition
+
+if TYPE_CHECKING:
+    from ddbkit.client import Database
+    from ddbkit.models import TableInfo
+    from ddbkit.table import Table
+
+SAMPLE_KEYS = 10
+
+
+def copy_table(
+    source: Table,
+    target_db: Database,
+    target_name: str,
+    *,
+    where: WhereInput = None,
+    segments: int | None = None,
+    workers: int = 8,
+    rate_limit: float | None = None,
+    write_rate_limit: float | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> WriteSummary:
+    """Copy every item (matching ``where``) into ``target_name``, creating it like the source."""
+    info = source.info()
+    if target_name not in target_db.tables():
+        create_like(target_db, target_name, info)
+    target = target_db.table(target_name)
+    if target.keys != info.keys:
+        raise errors.ValidationError(
+            f"table {target_name!r} has keys {', '.join(map(str, target.keys.attributes))}, "
+            f"but {source.name!r} has {', '.join(map(str, info.keys.attributes))}"
+        )
+    scan = source.scan(where, segments=segments, rate_limit=rate_limit)
+    items = ((0, from_item(raw)) for page in scan.raw_pages() for raw in page.items)
+    writer = BatchWriter(
+        target_db,
+        target_name,
+        target.keys,
+        workers=workers,
+        rate_limit=write_rate_limit,
+        on_error="skip",
+        progress=progress,
+    )
+    return writer.write(items)
+
+
+def create_like(db: Database, name: str, info: TableInfo) -> None:
+    """Create ``name`` with the keys, indexes and billing mode of ``info`` (TTL too)."""
+    indexes = [
+        IndexSpec(
+            index.name,
+            (index.partition_key.name, index.partition_key.type),
+            (index.sort_key.name, index.sort_key.type) if index.sort_key else None,
+            local=index.kind == "LSI",
+            projection=list(index.projected_attributes)
+            if index.projection == "INCLUDE"
+            else index.projection,
+        )
+        for index in info.indexes
+    ]
+    capacity = (
+        (info.read_capacity, info.write_capacity)
+        if info.billing_mode == "PROVISIONED" and info.read_capacity and info.write_capacity
+        else None
+    )
+    db.create_table(
+        name,
+        partition_key=(info.partition_key.name, info.partition_key.type),
+        sort_key=(info.sort_key.name, info.sort_key.type) if info.sort_key else None,
+        indexes=indexes,
+        billing=info.billing_mode if capacity else "PAY_PER_REQUEST",
+        capacity=capacity,
+        ttl=info.ttl_attribute,
+    )
+
+
+def _keys_of(table: Table, where: WhereInput, segments: int | None) -> Iterator[dict[str, Any]]:
+    names = [f"`{n}`" for n in table.keys.names]
+    scan = table.scan(where, attributes=names, segments=segments)
+    for page in scan.raw_pages():
+        for raw in page.items:
+            yield from_item(raw)
+
+
+def truncate(
+    table: Table,
+    *,
+    segments: int | None = None,
+    workers: int = 8,
+    progress: Callable[[int], None] | None = None,
+) -> WriteSummary:
+    """Delete every item, keeping the table, its indexes and settings."""
+    writer = BatchWriter(
+        table.db, table.name, table.keys, action="delete", workers=workers, progress=progress
+    )
+    return writer.write((0, key) for key in _keys_of(table, None, segments))
+
+
+@dataclass(frozen=True)
+class DeletePreview:
+    """What ``delete_where`` would delete: how many items and a few of their keys."""
+
+    count: int
+    sample_keys: list[dict[str, Any]]
+
+
+def preview_delete(table: Table, where: WhereInput) -> DeletePreview:
+    condition = as_condition(where)
+    if condition is None:
+        raise errors.ValidationError("give a where-clause; to delete everything use truncate")
+    sample = []
+    for key in table.find(condition, attributes=[f"`{n}`" for n in table.keys.names]):
+        sample.append(key)
+        if len(sample) == SAMPLE_KEYS:
+            break
+    return DeletePreview(table.count(condition), sample)
+
+
+def delete_where(
+    table: Table,
+    where: WhereInput,
+    *,
+    undo_path: str | Path,
+    workers: int = 8,
+    progress: Callable[[int], None] | None = None,
+) -> WriteSummary:
+    """Delete the items matching ``where``, after saving them to ``undo_path`` (ddb-json).
+
+    The undo file is complete and fsynced before the first delete is sent, so ``ddbkit import
+    TABLE UNDO_FILE --format ddb-json`` brings every deleted item back.
+    """
+    condition = as_condition(where)
+    if condition is None:
+        raise errors.ValidationError("give a where-clause; to delete everything use truncate")
+    undo = Path(undo_path)
+    if undo.exists():
+        raise errors.ValidationError(f"undo file {undo} exists: pick another --undo path")
+    plan = table.explain(condition)
+    keys: list[dict[str, Any]] = []
+    with undo.open("wb") as out:
+        writer = writer_for("ddb-json", out)
+        for page in table.run(plan).raw_pages():
+            writer.write_page(page.items)
+            keys.extend({n: from_item(raw)[n] for n in table.keys.names} for raw in page.items)
+        writer.close()
+        out.flush()
+        os.fsync(out.fileno())
+    deleter = BatchWriter(
+        table.db, table.name, table.keys, action="delete", workers=workers, progress=progress
+    )
+    return deleter.write((number, key) for number, key in enumerate(keys, start=1))

@@ -1,0 +1,20 @@
+"""How many segments a parallel scan uses.
+
+The scanning itself is the one page loop (paginate.py) run once per segment on its own thread;
+this module only decides the default. Small tables gain nothing from segments (each segment costs
+at least one request), so they scan in one; larger tables get more, up to a bound that keeps a
+2-core client busy without flooding it with threads.
+"""
+
+from __future__ import annotations
+
+import math
+
+MAX_SEGMENTS = 1_000_000  # DynamoDB's own limit on TotalSegments
+BYTES_PER_SEGMENT = 8 * 1024 * 1024
+MAX_AUTO_SEGMENTS = 4
+
+
+def auto_segments(size_bytes: int) -> int:
+    """The default segment count for a table of ``size_bytes``: 1 up to 8 MB, at most 4."""
+    return max(1, min(MAX_AUTO_SEGMENTS, math.ceil(size_bytes / BYTES_PER_SEGMENT)))

@@ -1,0 +1,55 @@
+"""A capacity-unit rate limit shared by every thread of one bulk operation.
+
+A token bucket refilled at ``rate`` units per second. Callers ``acquire()`` before a request and
+``consume(units)`` after it with what DynamoDB reports as consumed (ReturnConsumedCapacity=TOTAL),
+since the real cost of a Scan page or a batch is only known afterwards. The bucket may go into
+debt; the next acquire then waits until it is paid back, so the long-run rate holds.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+
+class RateLimiter:
+    """Shared capacity budget: ``rate`` units per second on average, bursts of up to a second."""
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if rate <= 0:
+            raise ValueError("a rate limit must be more than 0 units per second")
+        self.rate = rate
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._tokens = rate
+        self._updated = clock()
+        self.consumed = 0.0
+
+    def _refill(self) -> None:
+        now = self._clock()
+        self._tokens = min(self.rate, self._tokens + (now - self._updated) * self.rate)
+        self._updated = now
+
+    def acquire(self) -> None:
+        """Wait until the budget is not in debt."""
+        while True:
+            with self._lock:
+                self._refill()
+                if self._tokens > 0:
+                    return
+                wait = -self._tokens / self.rate
+            self._sleep(max(wait, 0.001))
+
+    def consume(self, units: float) -> None:
+        with self._lock:
+            self._refill()
+            self._tokens -= units
+            self.consumed += units
