@@ -181,25 +181,7 @@ class BatchWriter:
         return _key_id(key_wire, self.keys), _Pending(line, request, item)
 
     def _key_wire(self, item: Mapping[str, Any], *, exact: bool) -> Wire:
-        missing = [k.name for k in self.keys.attributes if k.name not in item]
-        if missing:
-            raise errors.InvalidKeyError(f"missing key attribute {', '.join(map(repr, missing))}")
-        if exact:
-            extra = [str(n) for n in item if n not in self.keys.names]
-            if extra:
-                raise errors.InvalidKeyError(
-                    f"a key has only {', '.join(self.keys.names)}: unexpected {', '.join(extra)}"
-                )
-        for key in self.keys.attributes:
-            value = item[key.name]
-            if not key.accepts(value):
-                raise errors.InvalidKeyError(
-                    f"key attribute {key.name!r} must be of type {key.type}, "
-                    f"not {type(value).__name__}"
-                )
-            if key.type in ("S", "B") and len(value) == 0:
-                raise errors.InvalidKeyError(f"key attribute {key.name!r} is empty")
-        return to_item({k: item[k] for k in self.keys.names})
+        return self.keys.to_wire(item, table=self.table, what="key" if exact else "item")
 
     # -- the run ------------------------------------------------------------------------------
 

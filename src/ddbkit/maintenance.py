@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ddbkit import errors
 from ddbkit.batch import BatchWriter, WriteSummary
-from ddbkit.formats import writer_for
+from ddbkit.formats import reader_for, writer_for
 from ddbkit.serialize import from_item
 from ddbkit.tables import IndexSpec
 from ddbkit.where import WhereInput, as_condition
@@ -151,16 +151,22 @@ def delete_where(
     if undo.exists():
         raise errors.ValidationError(f"undo file {undo} exists: pick another --undo path")
     plan = table.explain(condition)
-    keys: list[dict[str, Any]] = []
     with undo.open("wb") as out:
         writer = writer_for("ddb-json", out)
         for page in table.run(plan).raw_pages():
             writer.write_page(page.items)
-            keys.extend({n: from_item(raw)[n] for n in table.keys.names} for raw in page.items)
         writer.close()
         out.flush()
         os.fsync(out.fileno())
     deleter = BatchWriter(
         table.db, table.name, table.keys, action="delete", workers=workers, progress=progress
     )
-    return deleter.write((number, key) for number, key in enumerate(keys, start=1))
+    # The keys come back from the undo file itself: exactly what was saved is deleted, and
+    # memory stays flat however many items match.
+    names = table.keys.names
+    with undo.open("rb") as saved:
+        return deleter.write(
+            (line, {n: item[n] for n in names})
+            for line, item in reader_for("ddb-json", saved)
+            if isinstance(item, dict)
+        )

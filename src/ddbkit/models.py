@@ -9,6 +9,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from ddbkit.errors import InvalidKeyError
+from ddbkit.serialize import to_item
+
 ONE_MB = 1024 * 1024
 STATS_NOTE = "DynamoDB refreshes item_count and size_bytes about every six hours"
 
@@ -50,6 +53,41 @@ class KeySchema:
         if self.sort_key is None:
             return (self.partition_key,)
         return (self.partition_key, self.sort_key)
+
+    def to_wire(self, key: Any, *, table: str, what: str = "key") -> dict[str, Any]:
+        """Check a key (or the key part of an ``item``) against this schema and convert it.
+
+        A key must hold exactly the key attributes, each of its type and, for S and B, not
+        empty; an item may hold other attributes too. Raises InvalidKeyError naming the fix.
+        """
+        wanted = ", ".join(str(a) for a in self.attributes)
+        if not isinstance(key, Mapping):
+            raise InvalidKeyError(
+                f"a {what} of table {table!r} is a dict with {wanted}, not {type(key).__name__}"
+            )
+        missing = [n for n in self.names if n not in key]
+        extra = [str(n) for n in key if n not in self.names] if what == "key" else []
+        if missing or extra:
+            problems = []
+            if missing:
+                problems.append("missing " + ", ".join(repr(n) for n in missing))
+            if extra:
+                problems.append("unexpected " + ", ".join(repr(n) for n in extra))
+            raise InvalidKeyError(
+                f"{what} for table {table!r} needs {wanted}: {'; '.join(problems)}"
+            )
+        for attribute in self.attributes:
+            value = key[attribute.name]
+            if not attribute.accepts(value):
+                raise InvalidKeyError(
+                    f"key attribute {attribute.name!r} of table {table!r} is of type "
+                    f"{attribute.type}, got {type(value).__name__} {value!r}"
+                )
+            if attribute.type in ("S", "B") and len(value) == 0:
+                raise InvalidKeyError(
+                    f"key attribute {attribute.name!r} cannot be empty: DynamoDB refuses empty keys"
+                )
+        return to_item({name: key[name] for name in self.names})
 
     @classmethod
     def from_describe(cls, key_schema: list[Any], types: Mapping[str, str]) -> KeySchema:

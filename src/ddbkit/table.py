@@ -422,35 +422,7 @@ class Table:
 
     def key_to_wire(self, key: Mapping[str, Any], *, what: str = "key") -> dict[str, Any]:
         """Check a key against the schema (names and types) and convert it; no request is sent."""
-        keys = self.keys
-        wanted = ", ".join(str(a) for a in keys.attributes)
-        if not isinstance(key, Mapping):
-            raise errors.InvalidKeyError(
-                f"a key of table {self.name!r} is a dict with {wanted}, not {type(key).__name__}"
-            )
-        missing = [n for n in keys.names if n not in key]
-        extra = [str(n) for n in key if n not in keys.names]
-        if missing or (extra and what == "key"):
-            problems = []
-            if missing:
-                problems.append("missing " + ", ".join(repr(n) for n in missing))
-            if extra:
-                problems.append("unexpected " + ", ".join(repr(n) for n in extra))
-            raise errors.InvalidKeyError(
-                f"{what} for table {self.name!r} needs {wanted}: {'; '.join(problems)}"
-            )
-        for attribute in keys.attributes:
-            value = key[attribute.name]
-            if not attribute.accepts(value):
-                raise errors.InvalidKeyError(
-                    f"key attribute {attribute.name!r} of table {self.name!r} is of type "
-                    f"{attribute.type}, got {type(value).__name__} {value!r}"
-                )
-            if attribute.type in ("S", "B") and len(value) == 0:
-                raise errors.InvalidKeyError(
-                    f"key attribute {attribute.name!r} cannot be empty: DynamoDB refuses empty keys"
-                )
-        return to_item({name: key[name] for name in keys.names})
+        return self.keys.to_wire(key, table=self.name, what=what)
 
     def _index_keys(self, index: str) -> KeySchema:
         found = self._cached_info().index(index)

@@ -7,11 +7,9 @@ whole result in memory.
 
 from __future__ import annotations
 
-import csv
 import functools
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TextIO, TypeVar
 
@@ -19,7 +17,8 @@ import click
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from ddbkit.jsonvalues import dumps_plain, dumps_typed, loads_exact
+from ddbkit.formats.csv import CsvWriter, value_cell
+from ddbkit.jsonvalues import dumps_plain, dumps_typed
 
 FORMATS = ("table", "json", "jsonl", "csv")
 TABLE_CHUNK = 100
@@ -68,15 +67,9 @@ def _json(value: Any, typed: bool, *, indent: bool = False) -> str:
     return dumps_typed(value, indent=indent) if typed else dumps_plain(value, indent=indent)
 
 
-def cell(value: Any) -> str:
-    """One value as CSV or table cell text: scalars bare, nested values as JSON."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return dumps_plain(value)
+def cell(value: Any, typed: bool = False) -> str:
+    """One value as table cell text: scalars bare, nested values as JSON (as in CSV)."""
+    return dumps_typed(value) if typed else value_cell(value)
 
 
 def readable_order(item: Mapping[str, Any], first: Sequence[str]) -> dict[str, Any]:
@@ -138,32 +131,18 @@ def _columns(items: Iterable[Mapping[str, Any]], first: Sequence[str]) -> list[s
 def _write_csv(
     items: Iterable[Mapping[str, Any]], typed: bool, first: Sequence[str], out: TextIO
 ) -> int:
-    # The header needs every attribute name, which is only known at the end: spill the items
-    # to a temporary file meanwhile instead of holding them in memory.
-    columns: dict[str, None] = {}
-    count = 0
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as spill:
-        for item in items:
-            for name in item:
-                columns.setdefault(name, None)
-            spill.write(_json(item, typed) + "\n")
-            count += 1
-        spill.seek(0)
-        writer = csv.writer(out, lineterminator="\n")
-        used = [c for c in first if c in columns] + [c for c in columns if c not in first]
-        writer.writerow(used)
-        for line in spill:
-            item = loads_exact(line)
-            writer.writerow([_csv_cell(item, name, typed) for name in used])
+    # The one CSV writer (formats/csv.py): it spills rows to a temporary file until the header,
+    # which needs every attribute name, is known; memory stays flat.
     out.flush()
+    writer = CsvWriter(out.buffer, first_columns=first)
+    count = 0
+    for item in items:
+        count += writer.write_items(
+            [{k: dumps_typed(v) for k, v in item.items()} if typed else item]
+        )
+    writer.close()
+    out.buffer.flush()
     return count
-
-
-def _csv_cell(item: Mapping[str, Any], name: str, typed: bool) -> str:
-    if name not in item:
-        return ""
-    value = item[name]
-    return dumps_plain(value) if typed else cell(value)
 
 
 def _write_tables(
@@ -177,12 +156,7 @@ def _write_tables(
         for name in columns:
             table.add_column(name, overflow="fold")
         for item in chunk:
-            table.add_row(
-                *[
-                    (dumps_plain(item[c]) if typed else cell(item[c])) if c in item else ""
-                    for c in columns
-                ]
-            )
+            table.add_row(*[cell(item[c], typed) if c in item else "" for c in columns])
         console.print(table)
         count += len(chunk)
     if count == 0:
@@ -213,7 +187,7 @@ def write_item(
         table.add_column("attribute")
         table.add_column("value", overflow="fold")
         for name, value in item.items():
-            table.add_row(name, dumps_plain(value) if typed else cell(value))
+            table.add_row(name, cell(value, typed))
         Console(soft_wrap=False).print(table)
     else:
         write_items([item], fmt, typed=typed, first_columns=first)

@@ -128,23 +128,25 @@ class ParquetWriter:
             self._plan(rows)
         assert self._columns is not None
         columns = self._columns
+        count = len(rows)
+        for column in columns:
+            column.values = [None] * count
         by_name = {column.name: column for column in columns}
-        extras: list[str | None] = []
-        for raw in rows:
+        extras: list[str | None] = [None] * count
+        for row, raw in enumerate(rows):
             left_over: dict[str, Any] | None = None
-            for column in columns:
-                column.values.append(None)
             for name, av in raw.items():
-                target = by_name.get(name)
-                if target is not None and _fill(target, av):
+                column = by_name.get(name)
+                if column is not None and _fill(column, av, row):
                     continue
                 if left_over is None:
                     left_over = {}
                 left_over[name] = av
-            extras.append(None if left_over is None else orjson.dumps(left_over).decode())
+            if left_over is not None:
+                extras[row] = orjson.dumps(left_over).decode()
         pa = self._pa
         arrays = [_array(pa, column) for column in columns]
-        arrays.append(pa.array(extras, type=pa.string()))
+        arrays.append(pa.array(extras, type=_json_type(pa)))
         for column in columns:
             column.values = []
         table = pa.Table.from_arrays(arrays, schema=self._schema)
@@ -184,7 +186,9 @@ class ParquetWriter:
             pa.field(column.name, _arrow_type(pa, column), metadata={"ddbkit.type": column.tag})
             for column in columns
         ]
-        fields.append(pa.field(self._extra_name, pa.string(), metadata={"ddbkit.type": "extra"}))
+        fields.append(
+            pa.field(self._extra_name, _json_type(pa), metadata={"ddbkit.type": "extra"})
+        )
         self._schema = pa.schema(fields, metadata={"ddbkit.extra_column": self._extra_name})
 
 
@@ -238,8 +242,8 @@ def _number_kind(texts: list[str]) -> tuple[str, int]:
     return "number-text", 0
 
 
-def _fill(column: _Column, av: Any) -> bool:
-    """Put ``av`` in this row's cell of ``column`` if it fits the column's type."""
+def _fill(column: _Column, av: Any, row: int) -> bool:
+    """Put ``av`` in cell ``row`` of ``column`` if it fits the column's type."""
     if type(av) is not dict or len(av) != 1:
         return False
     ((tag, raw),) = av.items()
@@ -252,15 +256,15 @@ def _fill(column: _Column, av: Any) -> bool:
     if kind == "string":
         if type(raw) is not str:
             return False
-        values[-1] = raw
+        values[row] = raw
     elif kind == "json":
-        values[-1] = orjson.dumps(plain_value(av)).decode()
+        values[row] = orjson.dumps(plain_value(av)).decode()
     elif kind == "bool":
         if type(raw) is not bool:
             return False
-        values[-1] = raw
+        values[row] = raw
     elif kind == "binary":
-        values[-1] = from_attribute(av)
+        values[row] = from_attribute(av)
     else:
         text = _number_text(raw)
         if kind == "int64":
@@ -269,14 +273,14 @@ def _fill(column: _Column, av: Any) -> bool:
             number = int(text)
             if not _INT64_MIN <= number <= _INT64_MAX:
                 return False
-            values[-1] = number
+            values[row] = number
         elif kind == "decimal":
             whole, fraction = _digits(text)
             if fraction > column.scale or whole > _MAX_DIGITS - column.scale:
                 return False
-            values[-1] = text
+            values[row] = text
         else:
-            values[-1] = text
+            values[row] = text
     return True
 
 
@@ -292,7 +296,16 @@ def _arrow_type(pa: Any, column: _Column) -> Any:
         return pa.binary()
     if kind == "null":
         return pa.null()
-    return pa.string()  # string, number-text, json
+    if kind == "json":
+        return _json_type(pa)
+    return pa.string()  # string, number-text
+
+
+def _json_type(pa: Any) -> Any:
+    """Arrow's JSON type (Parquet logical type JSON, which DuckDB reads as JSON) where pyarrow
+    has it (19 and later), else plain string."""
+    json_type = getattr(pa, "json_", None)
+    return json_type() if json_type is not None else pa.string()
 
 
 def _array(pa: Any, column: _Column) -> Any:
