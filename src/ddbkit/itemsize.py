@@ -85,10 +85,31 @@ def attribute_size(value: Mapping[str, Any]) -> int:
 def number_size(text: str) -> int:
     """The bytes DynamoDB counts for one number given as its N text."""
     # Fast path: a plain non-negative integer such as "42" or "1700000000".
-    if text.isascii() and text.isdigit() and text[0] != "0":
+    if text.isdigit() and text.isascii() and text[0] != "0":
         trailing = len(text) - len(text.rstrip("0"))
-        top = len(text) - 1  # power of ten of the first digit
-        return 1 + top // 2 - trailing // 2 + 1
+        return 2 + (len(text) - 1) // 2 - trailing // 2
+    negative = text[:1] == "-"
+    whole, dot, fraction = (text[1:] if negative else text).partition(".")
+    if (
+        text.isascii()
+        and (whole.isdigit() or (not whole and fraction))
+        and (fraction.isdigit() or (not fraction and not dot))
+    ):  # plain decimal text such as "-12.5", the form DynamoDB returns
+        whole = whole.lstrip("0")
+        fraction = fraction.rstrip("0")
+        if whole:
+            highest = len(whole) - 1  # power of ten of the first significant digit
+        elif fraction:
+            highest = -(len(fraction) - len(fraction.lstrip("0"))) - 1
+        else:
+            return 1  # zero
+        lowest = -len(fraction) if fraction else len(whole) - len(whole.rstrip("0"))
+        return _number_bytes(highest, lowest, negative)
+    return _number_size_slow(text)
+
+
+def _number_size_slow(text: str) -> int:
+    """Any number text Decimal reads (exponents, signs), e.g. from a hand-written file."""
     try:
         sign, digits, exponent = Decimal(text).as_tuple()
     except (InvalidOperation, TypeError, ValueError):
@@ -104,9 +125,15 @@ def number_size(text: str) -> int:
         start += 1
     if start == count:
         return 1  # zero
-    lowest = exponent  # power of ten of the last significant digit
-    highest = exponent + (count - start) - 1  # and of the first
-    return 1 + highest // 2 - lowest // 2 + 1 + (1 if sign else 0)
+    return _number_bytes(exponent + (count - start) - 1, exponent, bool(sign))
+
+
+def _number_bytes(highest: int, lowest: int, negative: bool) -> int:
+    """1 byte of exponent, 1 per base-100 digit pair spanned, 1 more if negative.
+
+    ``highest``/``lowest``: the powers of ten of the first and last significant digits.
+    """
+    return 2 + highest // 2 - lowest // 2 + (1 if negative else 0)
 
 
 def _text_size(text: str) -> int:

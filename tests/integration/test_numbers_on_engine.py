@@ -30,7 +30,7 @@ def engine(endpoint: str) -> Iterator[tuple[Any, str]]:
         region_name="us-east-1",
         aws_access_key_id="ddbkit",
         aws_secret_access_key="ddbkit",
-        config=Config(retries={"max_attempts": 1}),
+        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
     )
     name = f"numbers-{uuid.uuid4().hex}"
     client.create_table(

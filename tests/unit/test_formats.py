@@ -257,7 +257,10 @@ def test_verbatim_numbers_are_exactly_what_dumps_plain_prints(text: str) -> None
         ),
         ({"s": {"SS": ["b", "a", "B", "é"]}}, '{"s":["B","a","b","é"]}'),
         ({"b": {"B": "QQ=="}, "s": {"BS": ["Ag==", "AQ=="]}}, '{"b":"QQ==","s":["AQ==","Ag=="]}'),
-        ({"m": {"M": {"x": {"NULL": True}, "y": {"L": [{"BOOL": False}]}}}}, '{"m":{"x":null,"y":[false]}}'),
+        (
+            {"m": {"M": {"x": {"NULL": True}, "y": {"L": [{"BOOL": False}]}}}},
+            '{"m":{"x":null,"y":[false]}}',
+        ),
     ],
 )
 def test_jsonl_writer_examples(raw: dict[str, Any], line: str) -> None:
@@ -334,9 +337,7 @@ def test_jsonl_with_types_restores_sets_and_bytes() -> None:
 )
 def test_jsonl_round_trips_exactly_when_told_the_types(item: dict[str, Any]) -> None:
     raw = raw_item(item)
-    types = {
-        name: tag for name, av in raw.items() for tag in av if tag in ("B", "SS", "NS", "BS")
-    }
+    types = {name: tag for name, av in raw.items() for tag in av if tag in ("B", "SS", "NS", "BS")}
     (back,) = read("jsonl", write("jsonl", [[raw]]), types=types)
     assert tagged(back) == tagged(from_item(raw))
 
@@ -475,7 +476,9 @@ def test_ddb_json_bad_line_names_its_number_and_reading_goes_on() -> None:
 def test_truncated_gzip_raises_naming_the_last_line() -> None:
     data = gzip.compress(b'{"a": {"S": "x"}}\n' * 1000)[:-30]
     reader = read_ddb_json(io.BytesIO(data))
-    with pytest.raises(ValidationError, match="corrupt or cut short after line"):
+    with pytest.raises(
+        ValidationError, match="reading the input is corrupt or cut short after line"
+    ):
         list(reader)
 
 

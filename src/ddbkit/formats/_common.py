@@ -111,7 +111,8 @@ def numbered_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
     """``(line_number, line)`` for each non-blank line of ``stream`` (gunzipped if need be).
 
     Line numbers count every line, blank ones too. A UTF-8 byte order mark on line 1 is dropped.
-    Corrupt or truncated gzip data raises ``ValidationError`` naming the last line read.
+    Input that cannot be read on (corrupt or truncated gzip data, an I/O error) raises
+    ``ValidationError`` naming the last line read.
     """
     reader = open_binary(stream)
     number = 0
@@ -122,9 +123,8 @@ def numbered_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
             if line.strip():
                 yield number, line
     except (OSError, EOFError, zlib.error) as error:
-        raise ValidationError(
-            f"the compressed input is corrupt or cut short after line {number}: {error}"
-        ) from None
+        what = "is corrupt or cut short" if isinstance(reader, gzip.GzipFile) else "failed"
+        raise ValidationError(f"reading the input {what} after line {number}: {error}") from None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -176,8 +176,7 @@ class CsvWriter:
                 self._write_csv(rows)
         elif rows:
             dumps = orjson.dumps
-            option = orjson.OPT_APPEND_NEWLINE
-            self._spill.write(b"".join([dumps(row, option=option) for row in rows]))
+            self._spill.write(b"".join([dumps(row) + b"\n" for row in rows]))
 
     def _write_csv(self, rows: list[list[str]]) -> None:
         self._csv.writerows(rows)

@@ -40,7 +40,6 @@ _VERBATIM_NUMBER: Final = re.compile(
     r"-?[1-9][0-9]*(?:\.[0-9]*[1-9])?|-?0\.(?!000000)[0-9]*[1-9]|0"
 ).fullmatch
 _Fragment = orjson.Fragment
-_APPEND_NEWLINE: Final = orjson.OPT_APPEND_NEWLINE
 
 
 def is_verbatim_number(text: str) -> bool:
@@ -90,46 +89,68 @@ def plain_value(av: Any) -> Any:
     return _via_converter(av)
 
 
-def _plain_map(raw: dict[str, Any]) -> dict[str, Any]:
+def _plain_map(raw: Mapping[str, Any]) -> dict[str, Any]:
+    # The common tags are tested inline (``in`` on the one-key dict is the cheapest test, and
+    # is_verbatim_number is inlined): a call less per value is a fifth of the time. Anything
+    # unusual falls through to plain_value, which handles (or refuses) every form.
     out: dict[str, Any] = {}
-    # S and N inlined (dict.get is the cheapest test; is_verbatim_number inlined): they are most
-    # values, and a call less each is a tenth of the time.
     for key, av in raw.items():
         if type(av) is dict and len(av) == 1:
-            value = av.get("S")
-            if value is not None:
+            if "S" in av:
+                value = av["S"]
                 if type(value) is str:
                     out[key] = value
                     continue
-            else:
-                value = av.get("N")
+            elif "N" in av:
+                value = av["N"]
                 if type(value) is str and (
                     (value.isdigit() and value.isascii() and value[0] != "0")
                     or _VERBATIM_NUMBER(value)
                 ):
                     out[key] = _Fragment(value)
                     continue
+            elif "M" in av:
+                value = av["M"]
+                if type(value) is dict:
+                    out[key] = _plain_map(value)
+                    continue
+            elif "L" in av:
+                value = av["L"]
+                if type(value) is list:
+                    out[key] = _plain_list(value)
+                    continue
         out[key] = plain_value(av)
     return out
 
 
 def _plain_list(raw: list[Any]) -> list[Any]:
+    # As _plain_map, for list members.
     out: list[Any] = []
     append = out.append
     for av in raw:
         if type(av) is dict and len(av) == 1:
-            value = av.get("S")
-            if value is not None:
+            if "S" in av:
+                value = av["S"]
                 if type(value) is str:
                     append(value)
                     continue
-            else:
-                value = av.get("N")
+            elif "N" in av:
+                value = av["N"]
                 if type(value) is str and (
                     (value.isdigit() and value.isascii() and value[0] != "0")
                     or _VERBATIM_NUMBER(value)
                 ):
                     append(_Fragment(value))
+                    continue
+            elif "M" in av:
+                value = av["M"]
+                if type(value) is dict:
+                    append(_plain_map(value))
+                    continue
+            elif "L" in av:
+                value = av["L"]
+                if type(value) is list:
+                    append(_plain_list(value))
                     continue
         append(plain_value(av))
     return out
@@ -142,17 +163,8 @@ def _plain_number_set(raw: list[Any]) -> orjson.Fragment | None:
             (member.isdigit() and member.isascii() and member[0] != "0") or _VERBATIM_NUMBER(member)
         ):
             return None
-    # Verbatim texts are canonical, so distinct texts are distinct numbers. float() keeps order
-    # (a < b gives float(a) <= float(b)), so strictly rising floats prove the order exact;
-    # a tie (numbers closer than a float tells apart) sorts again by exact value.
-    members = sorted(set(raw), key=float)
-    previous = None
-    for member in members:
-        current = float(member)
-        if current == previous:
-            members.sort(key=Decimal)
-            break
-        previous = current
+    # Verbatim texts are canonical, so distinct texts are distinct numbers.
+    members = sorted(set(raw), key=Decimal)
     return _Fragment("[" + ",".join(members) + "]")
 
 
@@ -164,7 +176,7 @@ def _via_converter(av: Any) -> orjson.Fragment:
 def plain_item(raw: Mapping[str, Any]) -> dict[str, Any]:
     """One raw item -> the object orjson writes as ``dumps_plain(from_item(raw))``."""
     try:
-        return _plain_map(raw)  # type: ignore[arg-type]
+        return _plain_map(raw)
     except ValidationError:
         from_item(raw)  # raises the same refusal with the attribute path (a.b[2]) in it
         raise
@@ -183,7 +195,9 @@ class JsonlWriter:
         """Write one page of raw items (DynamoDB JSON as decoded by orjson); returns the count."""
         dumps = orjson.dumps
         try:
-            lines = [dumps(plain_item(raw), option=_APPEND_NEWLINE) for raw in raw_items]
+            # "+ newline" copies orjson's output and frees it at once: 3x faster per item than
+            # keeping a page of orjson's own buffers alive until the join (OPT_APPEND_NEWLINE).
+            lines = [dumps(plain_item(raw)) + b"\n" for raw in raw_items]
         except orjson.JSONEncodeError as error:
             raise _encode_error(error) from None
         self._out.write(b"".join(lines))

@@ -17,8 +17,9 @@ N                          int64 when every sampled value is an integer within i
 BOOL                       bool
 B                          binary (the raw bytes)
 NULL only                  null
-M, L, SS, NS, BS           string: JSON text as the JSON Lines writer prints it (sets as sorted
-                           arrays, binary as base64), so DuckDB's JSON functions read it
+M, L, SS, NS, BS           JSON text as the JSON Lines writer prints it (sets as sorted arrays,
+                           binary as base64), in Arrow's JSON type (Parquet logical type JSON,
+                           which DuckDB reads as JSON) with pyarrow >= 19, else in a string
 =========================  ======================================================================
 
 Each field's metadata holds ``ddbkit.type`` (its DynamoDB type). A NULL value, and an absent
@@ -26,10 +27,11 @@ attribute, is a null cell in any column (the one thing Parquet does not tell apa
 
 Attributes first seen after the first row group, and values whose type does not fit their column
 (a string in a number column, a fraction in an int64 column, a number too precise for its
-decimal), are not lost: they go to the extra column, ``_extra`` (or ``__extra`` ... if an
-attribute has that name; the schema metadata ``ddbkit.extra_column`` names it), as a DynamoDB
-JSON object of those attributes (``{"note": {"S": "late"}}``), null where nothing is left over.
-So every value is kept, either typed in its column or typed in ``_extra``.
+decimal), are not dropped: they go to the extra column, ``_extra`` (``__extra`` and so on if an
+attribute has that name; the schema metadata ``ddbkit.extra_column`` names it; JSON typed like
+the M columns), as a DynamoDB JSON object of those attributes (``{"note": {"S": "late"}}``),
+null where nothing is left over. So every value is in the file; what Parquet does not keep is
+NULL versus absent, and binary inside maps and lists (base64 text in the JSON).
 """
 
 from __future__ import annotations
@@ -136,8 +138,8 @@ class ParquetWriter:
         for row, raw in enumerate(rows):
             left_over: dict[str, Any] | None = None
             for name, av in raw.items():
-                column = by_name.get(name)
-                if column is not None and _fill(column, av, row):
+                target = by_name.get(name)
+                if target is not None and _fill(target, av, row):
                     continue
                 if left_over is None:
                     left_over = {}
@@ -163,7 +165,10 @@ class ParquetWriter:
         for raw in rows:
             for name, av in raw.items():
                 tag = _tag(av)
-                tags.setdefault(name, Counter())[tag] += 1
+                counts = tags.get(name)
+                if counts is None:
+                    counts = tags[name] = Counter()
+                counts[tag] += 1
                 if tag == "N":
                     numbers.setdefault(name, []).append(_number_text(av["N"]))
         columns: list[_Column] = []
@@ -186,9 +191,7 @@ class ParquetWriter:
             pa.field(column.name, _arrow_type(pa, column), metadata={"ddbkit.type": column.tag})
             for column in columns
         ]
-        fields.append(
-            pa.field(self._extra_name, _json_type(pa), metadata={"ddbkit.type": "extra"})
-        )
+        fields.append(pa.field(self._extra_name, _json_type(pa), metadata={"ddbkit.type": "extra"}))
         self._schema = pa.schema(fields, metadata={"ddbkit.extra_column": self._extra_name})
 
 
