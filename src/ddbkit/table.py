@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ddbkit import errors
+from ddbkit.anatomy import SchemaReport, StatsReport, table_schema, table_stats
 from ddbkit.batch import BatchWriter, WriteSummary, get_many
 from ddbkit.exporter import ExportResult, export_table
 from ddbkit.expressions import Placeholders, Update, build_update, encode_projection
@@ -417,6 +418,28 @@ class Table:
             reject_path=reject_path,
             progress=progress,
         )
+
+    # -- anatomy --------------------------------------------------------------------------------
+
+    def schema(
+        self,
+        *,
+        sample: int | None = 1000,
+        segments: int | None = None,
+        rate_limit: float | None = None,
+    ) -> SchemaReport:
+        """Attribute names, the types seen (with counts), fill rates, examples, type conflicts."""
+        return table_schema(self, sample=sample, segments=segments, rate_limit=rate_limit)
+
+    def stats(
+        self,
+        *,
+        sample: int | None = 1000,
+        segments: int | None = None,
+        rate_limit: float | None = None,
+    ) -> StatsReport:
+        """Item sizes, the largest items, partition-key skew (hot keys)."""
+        return table_stats(self, sample=sample, segments=segments, rate_limit=rate_limit)
 
     # -- keys -----------------------------------------------------------------------------------
 

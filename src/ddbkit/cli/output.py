@@ -16,6 +16,7 @@ from typing import Any, TextIO, TypeVar
 import click
 from rich.console import Console
 from rich.table import Table as RichTable
+from rich.text import Text
 
 from ddbkit.formats.csv import CsvWriter, value_cell
 from ddbkit.jsonvalues import dumps_plain, dumps_typed
@@ -67,9 +68,12 @@ def _json(value: Any, typed: bool, *, indent: bool = False) -> str:
     return dumps_typed(value, indent=indent) if typed else dumps_plain(value, indent=indent)
 
 
-def cell(value: Any, typed: bool = False) -> str:
-    """One value as table cell text: scalars bare, nested values as JSON (as in CSV)."""
-    return dumps_typed(value) if typed else value_cell(value)
+def cell(value: Any, typed: bool = False) -> Text:
+    """One value as a table cell: scalars bare, nested values as JSON (as in CSV).
+
+    A rich Text, never a plain string: rich would read "[b]" in user data as markup.
+    """
+    return Text(dumps_typed(value) if typed else value_cell(value))
 
 
 def readable_order(item: Mapping[str, Any], first: Sequence[str]) -> dict[str, Any]:
@@ -154,7 +158,7 @@ def _write_tables(
         columns = _columns(chunk, first)
         table = RichTable(show_lines=False, header_style="bold")
         for name in columns:
-            table.add_column(name, overflow="fold")
+            table.add_column(Text(name), overflow="fold")
         for item in chunk:
             table.add_row(*[cell(item[c], typed) if c in item else "" for c in columns])
         console.print(table)
@@ -187,7 +191,7 @@ def write_item(
         table.add_column("attribute")
         table.add_column("value", overflow="fold")
         for name, value in item.items():
-            table.add_row(name, cell(value, typed))
+            table.add_row(Text(name), cell(value, typed))
         Console(soft_wrap=False).print(table)
     else:
         write_items([item], fmt, typed=typed, first_columns=first)
