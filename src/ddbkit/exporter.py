@@ -134,7 +134,13 @@ def export_table(
             count += writer.write_page(page.items)
             if progress is not None:
                 progress(len(page.items))
-            if resume and time.monotonic() - last_checkpoint >= interval:
+            # Once every segment is done the cursor is None, which a resume would read as
+            # "start over": the last checkpoint before that stays the one to resume from.
+            if (
+                resume
+                and items.cursor is not None
+                and time.monotonic() - last_checkpoint >= interval
+            ):
                 _checkpoint(path, out, identity, items.cursor, count)
                 last_checkpoint = time.monotonic()
         writer.close()

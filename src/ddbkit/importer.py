@@ -50,10 +50,15 @@ def import_file(
             progress=progress,
         )
         began = time.monotonic()
-        summary = writer.write(_records(reader_for(chosen, stream, types=types), reject_sink))
+        records = _records(
+            reader_for(chosen, stream, types=types), reject_sink, stop=on_error == "stop"
+        )
+        summary = writer.write(records)
         summary.elapsed = time.monotonic() - began
     summary.read += reject_sink.unreadable
     summary.rejected += reject_sink.unreadable
+    summary.rejections.extend(reject_sink.unreadable_lines)
+    summary.stopped = summary.stopped or reject_sink.stopped
     summary.rejects_path = str(rejects) if reject_sink.count else None
     return summary
 
@@ -74,12 +79,22 @@ def _open_source(source: str | Path, stack: contextlib.ExitStack) -> IO[bytes]:
     return stack.enter_context(path.open("rb"))
 
 
-def _records(reader: Iterator[tuple[int, Any]], sink: _RejectFile) -> Iterator[tuple[int, Any]]:
-    """Items from the reader; a line that does not even parse goes to the reject file."""
+def _records(
+    reader: Iterator[tuple[int, Any]], sink: _RejectFile, *, stop: bool
+) -> Iterator[tuple[int, Any]]:
+    """Items from the reader; a line that does not even parse goes to the reject file.
+
+    With ``stop`` (--on-error stop) such a line ends the reading, like any rejected item.
+    """
     for line, item in reader:
         if isinstance(item, errors.DdbkitError):
-            sink.add(Rejection(line, str(item), None))
+            rejection = Rejection(line, str(item), None)
+            sink.add(rejection)
             sink.unreadable += 1
+            sink.unreadable_lines.append(rejection)
+            if stop:
+                sink.stopped = True
+                return
             continue
         yield line, item
 
@@ -91,6 +106,8 @@ class _RejectFile:
         self.path = path
         self.count = 0
         self.unreadable = 0
+        self.unreadable_lines: list[Rejection] = []
+        self.stopped = False
         self._handle: IO[str] | None = None
 
     def add(self, rejection: Rejection) -> None:

@@ -124,10 +124,11 @@ def preview_delete(table: Table, where: WhereInput) -> DeletePreview:
     if condition is None:
         raise errors.ValidationError("give a where-clause; to delete everything use truncate")
     sample = []
-    for key in table.find(condition, attributes=[f"`{n}`" for n in table.keys.names]):
-        sample.append(key)
-        if len(sample) == SAMPLE_KEYS:
-            break
+    with table.find(condition, attributes=[f"`{n}`" for n in table.keys.names]) as keys:
+        for key in keys:
+            sample.append(key)
+            if len(sample) == SAMPLE_KEYS:
+                break
     return DeletePreview(table.count(condition), sample)
 
 
@@ -142,7 +143,9 @@ def delete_where(
     """Delete the items matching ``where``, after saving them to ``undo_path`` (ddb-json).
 
     The undo file is complete and fsynced before the first delete is sent, so ``ddbkit import
-    TABLE UNDO_FILE --format ddb-json`` brings every deleted item back.
+    TABLE UNDO_FILE --format ddb-json`` brings every deleted item back. The deletes are by key:
+    an item changed by someone else between the snapshot and its delete is deleted all the same
+    (the undo file then holds the version read), as with any scan-then-delete.
     """
     condition = as_condition(where)
     if condition is None:

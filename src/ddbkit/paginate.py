@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import queue
+import re
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -103,7 +106,7 @@ class SegmentCursors:
         self.positions: dict[int, Wire | str] = dict(positions or {})
 
     def advance(self, segment: int, last_key: Wire | None) -> None:
-        self.positions[segment] = last_key if last_key else _DONE
+        self.positions[segment] = _DONE if last_key is None else last_key
 
     def start_key(self, segment: int) -> Wire | None:
         position = self.positions.get(segment)
@@ -176,20 +179,28 @@ def raw_pages(
     backoff: Backoff | None = None,
     limiter: RateLimiter | None = None,
     stop: threading.Event | None = None,
+    decode: bool = True,
 ) -> Iterator[dict[str, Any]]:
     """Send ``operation`` page after page with the same ``params``; yield each decoded reply.
 
     ``page_limit`` is asked before each request for DynamoDB's per-page ``Limit`` (None: none).
     ``fast=False`` takes botocore's own parser instead (kept to prove both agree).
+    ``decode=False`` yields ``{"body": <the page's JSON bytes>, "LastEvaluatedKey": <key or
+    None>}`` without decoding the items in Python (sql hands the bytes to DuckDB as they are).
     """
     request = dict(params)
     if limiter is not None:
         request["ReturnConsumedCapacity"] = "TOTAL"
     if start is not None:
         request["ExclusiveStartKey"] = start
-    policy = backoff or Backoff()
+    # A stopped walk must not sit out a backoff: stop.wait returns as soon as it is set.
+    policy = backoff or (Backoff(sleep=stop.wait) if stop is not None else Backoff())
 
     def send() -> dict[str, Any]:
+        if stop is not None and stop.is_set():
+            raise _Stopped
+        if not decode:
+            return _undecoded(db.call_raw(operation, table=table, **request), limiter is not None)
         if fast:
             reply: dict[str, Any] = orjson.loads(db.call_raw(operation, table=table, **request))
             return reply
@@ -204,17 +215,60 @@ def raw_pages(
                 request["Limit"] = limit
         if limiter is not None:
             limiter.acquire()
-        reply = call_with_retries(send, policy)
+        try:
+            reply = call_with_retries(send, policy)
+        except _Stopped:
+            return
         if limiter is not None:
             limiter.consume(_consumed(reply))
         last = reply.get("LastEvaluatedKey")
-        if last and fast:
+        if last and (fast or not decode):
             last = _wire_key(last)
             reply["LastEvaluatedKey"] = last
         yield reply
         if not last:
             return
         request["ExclusiveStartKey"] = last
+
+
+_LAST_KEY = b'"LastEvaluatedKey":'
+_JSON = json.JSONDecoder()
+# What may follow the top-level LastEvaluatedKey up to the reply's end: the scalar counts and a
+# ConsumedCapacity in TOTAL form (a flat object). Anything else means the match was not top-level.
+_TAIL = re.compile(rb'\s*(,\s*"[A-Za-z]+"\s*:\s*([0-9.]+|\{[^{}]*\})\s*)*\}\s*')
+
+
+def _undecoded(body: bytes, want_capacity: bool) -> dict[str, Any]:
+    """A reply whose items stay as bytes: only the LastEvaluatedKey is read, from the page tail.
+
+    DynamoDB (AWS and Local) writes LastEvaluatedKey after Items, so the last occurrence of the
+    key is the top-level one when what follows it is only the reply's closing counts; if that
+    check fails (an attribute of that name, another server's order) the page is fully decoded.
+    """
+    reply: dict[str, Any] = {"body": body, "LastEvaluatedKey": None}
+    if want_capacity:  # the rate limiter needs ConsumedCapacity: rare, so take the slow way
+        full = orjson.loads(body)
+        reply["LastEvaluatedKey"] = full.get("LastEvaluatedKey")
+        reply["ConsumedCapacity"] = full.get("ConsumedCapacity")
+        return reply
+    at = body.rfind(_LAST_KEY)
+    if at < 0:
+        return reply
+    try:
+        text = body[at + len(_LAST_KEY) :].decode()
+        key, end = _JSON.raw_decode(text.lstrip())
+        end += len(text) - len(text.lstrip())
+        if isinstance(key, dict) and _TAIL.fullmatch(text[end:].encode()):
+            reply["LastEvaluatedKey"] = key or None
+            return reply
+    except ValueError:
+        pass
+    reply["LastEvaluatedKey"] = orjson.loads(body).get("LastEvaluatedKey")
+    return reply
+
+
+class _Stopped(Exception):
+    """The consumer has gone: end this segment's walk."""
 
 
 def _consumed(reply: Mapping[str, Any]) -> float:
@@ -247,6 +301,7 @@ def _segment_sources(
     cursors: SegmentCursors,
     limiter: RateLimiter | None,
     page_limit: Callable[[], int | None] | None = None,
+    decode: bool = True,
 ) -> list[Callable[[threading.Event | None], Iterator[dict[str, Any]]]]:
     """One page generator factory per segment that is not finished yet."""
 
@@ -265,6 +320,7 @@ def _segment_sources(
                 page_limit=page_limit,
                 limiter=limiter,
                 stop=stop,
+                decode=decode,
             ):
                 reply["ddbkit.segment"] = segment
                 yield reply
@@ -332,8 +388,12 @@ def _merge_threads(
                 yield int(reply["ddbkit.segment"]), reply
     finally:
         stop.set()
+        deadline = time.monotonic() + 30
         for thread in threads:
-            thread.join(timeout=30)
+            # A walk dropped mid-way is finalized by the garbage collector, which may run in
+            # one of these very threads: it ends by itself once it sees ``stop``.
+            if thread is not threading.current_thread():
+                thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
 
 class ItemIterator:
@@ -358,6 +418,7 @@ class ItemIterator:
         has_filter: bool = False,
         segments: int = 1,
         limiter: RateLimiter | None = None,
+        page_size: int | None = None,
     ) -> None:
         if limit is not None and limit < 0:
             raise errors.ValidationError("limit must be 0 or more")
@@ -373,6 +434,7 @@ class ItemIterator:
         self._hidden = hidden
         self._has_filter = has_filter
         self._limiter = limiter
+        self._page_size = page_size
         self._item_iter: Iterator[Item] | None = None
         self.count = 0
         self.scanned_count = 0
@@ -394,6 +456,18 @@ class ItemIterator:
     def __iter__(self) -> Iterator[Item]:
         return self
 
+    def close(self) -> None:
+        """Stop the walk now (a parallel scan's threads end); iterating again yields nothing."""
+        if self._item_iter is not None:
+            self._item_iter.close()  # type: ignore[attr-defined]
+        self._item_iter = iter(())
+
+    def __enter__(self) -> ItemIterator:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
     def __next__(self) -> Item:
         if self._item_iter is None:
             self._item_iter = (item for page in self.pages() for item in page.items)
@@ -401,8 +475,15 @@ class ItemIterator:
 
     def raw_pages(self) -> Iterator[RawPage]:
         """Undecoded pages, for writers that never need Python values (export). No limit applies."""
+        size = self._page_size
         sources = _segment_sources(
-            self._db, self._operation, self._params, self._table, self._cursors, self._limiter
+            self._db,
+            self._operation,
+            self._params,
+            self._table,
+            self._cursors,
+            self._limiter,
+            page_limit=(lambda: size) if size else None,
         )
         for segment, reply in _merge(sources, self._cursors.segments):
             raw_items: list[Wire] = reply.get("Items", [])
@@ -419,12 +500,18 @@ class ItemIterator:
         if remaining == 0:
             return
 
+        size = self._page_size
+        exact = not self._has_filter and self._cursors.segments == 1
+
         def page_limit() -> int | None:
             # Without a filter every evaluated item is returned, so asking DynamoDB for exactly
             # what is still wanted ends the page at the limit and reads nothing more.
-            if remaining is None or self._has_filter or self._cursors.segments > 1:
-                return None
-            return remaining
+            if remaining is None or not exact:
+                return size
+            return remaining if size is None else min(remaining, size)
+
+        def fixed_limit() -> int | None:
+            return size
 
         sources = _segment_sources(
             self._db,
@@ -433,7 +520,9 @@ class ItemIterator:
             self._table,
             self._cursors,
             self._limiter,
-            page_limit=page_limit,
+            # Worker threads must not hold this iterator (through the closure): a caller who
+            # stops early drops it, and only then does the walk's cleanup stop the threads.
+            page_limit=page_limit if self._cursors.segments == 1 else fixed_limit,
         )
         for segment, reply in _merge(sources, self._cursors.segments):
             raw_items: list[Wire] = reply.get("Items", [])
@@ -453,7 +542,12 @@ class ItemIterator:
             yield self._page(raw_items, scanned, segment)
 
     def _key_of(self, item: Wire) -> Wire:
-        return _wire_key({name: item[name] for name in self._key_names if name in item})
+        missing = [name for name in self._key_names if name not in item]
+        if missing:  # a cursor without the full key would end the walk early: never guess
+            raise errors.DdbkitError(
+                f"cannot make a cursor: the items lack key attribute(s) {', '.join(missing)}"
+            )
+        return _wire_key({name: item[name] for name in self._key_names})
 
     def _page(self, raw_items: list[Wire], scanned: int, segment: int) -> Page:
         items = [from_item(raw) for raw in raw_items]

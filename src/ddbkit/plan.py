@@ -258,6 +258,13 @@ def plan_find(
         split = split_for_keys(where, index.keys)
         if why_not is None and split.key_condition is None:
             why_not = f"no equality on its partition key {index.partition_key.name!r}"
+        if why_not is None and index.sort_key is not None and not split.has_sort_condition:
+            # An index holds only the items that have its keys: without a condition on its sort
+            # key the where-clause could match items the index does not contain.
+            why_not = (
+                f"holds only items with {index.sort_key.name!r}, "
+                "and the where-clause does not require it"
+            )
         if why_not is not None:
             reasons.append(f"{index.kind} {index.name}: {why_not}")
             continue

@@ -30,7 +30,7 @@ class Backoff:
     cap: float = 5.0
     max_attempts: int = 15
     rng: random.Random = field(default_factory=random.Random)
-    sleep: Callable[[float], None] = time.sleep
+    sleep: Callable[[float], object] = time.sleep
 
     def delay(self, attempt: int) -> float:
         return self.rng.uniform(0.0, min(self.cap, self.base * (2 ** min(attempt, 30))))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,7 @@ from ddbkit.expressions import Placeholders, Update, build_update, encode_projec
 from ddbkit.importer import import_file
 from ddbkit.models import KeySchema, TableInfo
 from ddbkit.paginate import ItemIterator, count_items
-from ddbkit.parallel import MAX_SEGMENTS, auto_segments
+from ddbkit.parallel import LOCAL_ENGINE_PAGE_SIZE, MAX_SEGMENTS, auto_segments
 from ddbkit.plan import Plan, plan_find, plan_query, plan_scan
 from ddbkit.ratelimit import RateLimiter
 from ddbkit.serialize import from_item, to_item
@@ -260,7 +261,7 @@ class Table:
         key_names = self._cursor_key_names(plan.index)
         hidden: frozenset[str] = frozenset()
         attributes = plan.attributes
-        if limit is not None and attributes and plan.filter is not None:
+        if limit is not None and attributes:
             # A limit may stop mid-page; the cursor then needs the last item's key attributes.
             top = {str(parse_path(a).parts[0]) for a in attributes}
             hidden = frozenset(name for name in key_names if name not in top)
@@ -280,6 +281,7 @@ class Table:
             has_filter=plan.filter is not None,
             segments=self._segments_for(plan, segments),
             limiter=RateLimiter(rate_limit) if rate_limit else None,
+            page_size=LOCAL_ENGINE_PAGE_SIZE if self.db.on_loopback else None,
         )
 
     def request_params(
@@ -440,6 +442,57 @@ class Table:
     ) -> StatsReport:
         """Item sizes, the largest items, partition-key skew (hot keys)."""
         return table_stats(self, sample=sample, segments=segments, rate_limit=rate_limit)
+
+    # -- DataFrames (the ``sql`` extra) --------------------------------------------------------
+
+    def to_arrow(
+        self,
+        where: WhereInput = None,
+        attributes: Sequence[str] | None = None,
+        *,
+        segments: int | None = None,
+    ) -> Any:
+        """The items (matching ``where``, by find's plan) as a ``pyarrow.Table``.
+
+        Columns follow ``db.sql``'s type mapping; scans run in parallel segments.
+        """
+        from ddbkit.sql import table_relation
+
+        result = table_relation(self, where, attributes, segments=segments).arrow()
+        # newer DuckDB returns a RecordBatchReader from .arrow(): collect it into a Table
+        return result.read_all() if hasattr(result, "read_all") else result
+
+    def to_pandas(
+        self,
+        where: WhereInput = None,
+        attributes: Sequence[str] | None = None,
+        *,
+        segments: int | None = None,
+    ) -> Any:
+        """As :meth:`to_arrow`, as a ``pandas.DataFrame``."""
+        from ddbkit.sql import table_relation
+
+        try:
+            importlib.import_module("pandas")  # .df() needs it; no stubs wanted for a check
+        except ImportError as exc:
+            raise errors.MissingExtraError("pandas", "sql") from exc
+        return table_relation(self, where, attributes, segments=segments).df()
+
+    def to_polars(
+        self,
+        where: WhereInput = None,
+        attributes: Sequence[str] | None = None,
+        *,
+        segments: int | None = None,
+    ) -> Any:
+        """As :meth:`to_arrow`, as a ``polars.DataFrame``."""
+        from ddbkit.sql import table_relation
+
+        try:
+            importlib.import_module("polars")
+        except ImportError as exc:
+            raise errors.MissingExtraError("polars", "sql") from exc
+        return table_relation(self, where, attributes, segments=segments).pl()
 
     # -- keys -----------------------------------------------------------------------------------
 

@@ -57,6 +57,12 @@ class FakeDb:
                     self.stored.pop(from_item(request["DeleteRequest"]["Key"])["id"], None)
         return {"UnprocessedItems": {table: unprocessed} if unprocessed else {}}
 
+    def call_prepared(
+        self, operation: str, params: dict[str, Any], placeholder: dict[str, Any], *, table: str
+    ) -> dict[str, Any]:
+        assert placeholder["RequestItems"][table][0] == params["RequestItems"][table][0]
+        return self.call(operation, table=table, **params)
+
     @staticmethod
     def _id(request: dict[str, Any]) -> str:
         if "PutRequest" in request:
@@ -235,3 +241,14 @@ def test_call_with_retries_retries_only_retryable_errors() -> None:
     with pytest.raises(errors.ValidationError):
         call_with_retries(invalid, no_sleep())
     assert len(calls) == 1
+
+
+def test_after_giving_up_on_one_batch_the_next_gets_its_own_retries() -> None:
+    def first_25_calls_unprocessed_then_every_first_try(n: int, requests: list[Any]) -> Any:
+        if n <= 25 or n % 2 == 0:
+            return list(requests)
+        return None
+
+    db = FakeDb(first_25_calls_unprocessed_then_every_first_try)
+    summary = writer(db, workers=1).write(records(50))
+    assert summary.failed == 25 and summary.written == 25

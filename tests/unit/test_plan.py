@@ -144,9 +144,17 @@ def test_find_rejects_gsi_that_does_not_project_what_is_asked() -> None:
     assert whole.operation == "Scan"
     assert any("by_status" in r and "whole item" in r for r in whole.reasons)
     narrow = plan_find(
-        parse_where("status = 'x'"), INFO, attributes=["note", "customer"], consistent=False
+        parse_where("status = 'x' AND total > 3"),
+        INFO,
+        attributes=["note", "customer"],
+        consistent=False,
     )
     assert narrow.index == "by_status"
+    sparse = plan_find(
+        parse_where("status = 'x'"), INFO, attributes=["note", "customer"], consistent=False
+    )
+    assert sparse.operation == "Scan"
+    assert any("holds only items with 'total'" in r for r in sparse.reasons)
     missing = plan_find(
         parse_where("status = 'x' AND color = 'red'"), INFO, attributes=["note"], consistent=False
     )

@@ -66,9 +66,18 @@ def cli(
 
 
 def _register() -> None:
-    from . import anatomy_cmd, bulk_cmd, demo_cmd, items_cmd, local_cmd, read_cmd, tables_cmd
+    from . import (
+        anatomy_cmd,
+        bulk_cmd,
+        demo_cmd,
+        items_cmd,
+        local_cmd,
+        read_cmd,
+        sql_cmd,
+        tables_cmd,
+    )
 
-    for module in (tables_cmd, items_cmd, read_cmd, bulk_cmd, anatomy_cmd, demo_cmd):
+    for module in (tables_cmd, items_cmd, read_cmd, bulk_cmd, anatomy_cmd, sql_cmd, demo_cmd):
         for command in module.COMMANDS:
             cli.add_command(command)
     cli.add_command(local_cmd.local)

@@ -1,0 +1,101 @@
+"""ddbkit sql: DuckDB SQL over DynamoDB tables (and local files)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import click
+import orjson
+
+from ddbkit.sql import SqlSession
+from ddbkit.sqlload import ql
+from ddbkit.sqlplan import duckdb_module
+
+from .output import choose_format, write_items
+from .progress import progress_bar, show_progress
+from .state import state
+
+OUTPUTS = ("table", "json", "jsonl", "csv", "parquet")
+_BATCH = 2048
+
+
+@click.command("sql")
+@click.argument("query")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Choice(OUTPUTS),
+    default=None,
+    help="table (default on a terminal), json, jsonl (default when piped), csv, or parquet "
+    "(needs --to).",
+)
+@click.option("--to", "target", metavar="FILE", help="Write the result to FILE instead of stdout.")
+@click.option("--explain", is_flag=True, help="Print the DynamoDB requests and DuckDB's plan.")
+@click.option("--segments", type=click.IntRange(1, 1000), help="Parallel scan segments.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def sql_command(
+    query: str,
+    output: str | None,
+    target: str | None,
+    explain: bool,
+    segments: int | None,
+    quiet: bool,
+) -> None:
+    """Run a DuckDB SQL QUERY; table names are DynamoDB tables ("quoted" for odd names).
+
+    \b
+    ddbkit sql "SELECT city, count(*), avg(age) FROM users WHERE age > 30 GROUP BY city"
+    ddbkit sql "SELECT * FROM 'export.jsonl' e JOIN users u ON u.id = e.id" -o csv
+    ddbkit sql "SELECT * FROM orders" -o parquet --to orders.parquet
+    """
+    duckdb = duckdb_module()
+    db = state().db()
+    try:
+        if explain:
+            click.echo(SqlSession(db).explain(query))
+            return
+        with progress_bar("sql: reading", None, enabled=show_progress(quiet)) as advance:
+            relation = SqlSession(db, segments=segments, progress=advance).sql(query)
+        fmt = output or ("parquet" if target and target.endswith(".parquet") else None)
+        if fmt == "parquet":
+            if not target:
+                raise click.UsageError("--output parquet needs --to FILE")
+            _write_parquet(relation, target)
+            return
+        fmt = choose_format(fmt) if target is None else (fmt or "jsonl")
+        if target is None:
+            write_items(_rows(relation), fmt, first_columns=relation.columns)
+        else:
+            with open(target + ".tmp", "w", encoding="utf-8", newline="") as out:
+                write_items(_rows(relation), fmt, first_columns=relation.columns, out=out)
+            os.replace(target + ".tmp", target)  # never a half-written file under the real name
+    except duckdb.Error as exc:
+        raise click.ClickException(str(exc).splitlines()[0]) from exc
+
+
+def _rows(relation: Any) -> Iterator[dict[str, Any]]:
+    """The relation's rows as plain items; JSON columns become their values, not text."""
+    columns = list(relation.columns)
+    json_cols = [str(t).upper() == "JSON" for t in relation.types]
+    reader = relation.arrow()
+    batches = reader if hasattr(reader, "read_next_batch") else reader.to_batches(_BATCH)
+    for batch in batches:
+        for row in batch.to_pylist():
+            item: dict[str, Any] = {}
+            for name, is_json in zip(columns, json_cols, strict=True):
+                value = row.get(name)
+                item[name] = orjson.loads(value) if is_json and value is not None else value
+            yield item
+
+
+def _write_parquet(relation: Any, target: str) -> None:
+    tmp = target + ".tmp"
+    relation.write_parquet(tmp) if hasattr(relation, "write_parquet") else relation.query(
+        "r", f"COPY (SELECT * FROM r) TO {ql(tmp)} (FORMAT parquet)"
+    )
+    os.replace(tmp, target)
+
+
+COMMANDS = [sql_command]
