@@ -30,6 +30,11 @@ from bench.data import Item, Wire, from_wire
 from bench.rawhttp import ACCESS_KEY, REGION, SECRET_KEY, RawClient, page_count, page_last_key
 
 BATCH_SIZE = 25
+# DynamoDB Local reads every item after the ExclusiveStartKey (of the segment) for each Scan page
+# and only then cuts the page at 1 MB, so without a Limit a page costs time in proportion to the
+# rest of the table and a whole scan grows with the square of its size. A Limit of about one
+# 1 MB page of items keeps each page's cost to its own items. Checking scans here always use it.
+PAGE_LIMIT = 1000
 # Bounds so that every loop ends even if an engine misbehaves.
 MAX_PAGES = 10_000_000
 MAX_WRITE_ATTEMPTS = 12
@@ -93,11 +98,15 @@ def paginator_scan(b3: Boto3, table: str) -> int:
     return count
 
 
-def _scan_segment(raw: RawClient, table: str, segment: int, total: int, decode: bool) -> int:
+def _scan_segment(
+    raw: RawClient, table: str, segment: int, total: int, decode: bool, page_limit: int | None
+) -> int:
     request: dict[str, Any] = {"TableName": table}
     if total > 1:
         request["Segment"] = segment
         request["TotalSegments"] = total
+    if page_limit is not None:
+        request["Limit"] = page_limit
     conn = raw.connect()
     count = 0
     try:
@@ -119,18 +128,22 @@ def _scan_segment(raw: RawClient, table: str, segment: int, total: int, decode: 
     raise RuntimeError("raw scan: too many pages")
 
 
-def raw_scan(raw: RawClient, table: str, segments: int, *, decode: bool) -> int:
+def raw_scan(
+    raw: RawClient, table: str, segments: int, *, decode: bool, page_limit: int | None = None
+) -> int:
     """The raw limit: one thread per segment sending signed Scan POSTs.
 
     ``decode=False`` reads each reply's bytes and finds only Count and LastEvaluatedKey;
     ``decode=True`` also parses the reply with orjson and turns every item into Python values
-    with the minimal converter of :mod:`bench.data`.
+    with the minimal converter of :mod:`bench.data`. ``page_limit`` is sent as each page's
+    ``Limit`` (see PAGE_LIMIT).
     """
     if segments == 1:
-        return _scan_segment(raw, table, 0, 1, decode)
+        return _scan_segment(raw, table, 0, 1, decode, page_limit)
     with ThreadPoolExecutor(max_workers=segments, thread_name_prefix="raw-scan") as pool:
         futures = [
-            pool.submit(_scan_segment, raw, table, s, segments, decode) for s in range(segments)
+            pool.submit(_scan_segment, raw, table, s, segments, decode, page_limit)
+            for s in range(segments)
         ]
         return sum(f.result() for f in futures)
 
@@ -145,6 +158,7 @@ def raw_items(raw: RawClient, table: str, segments: int = 4) -> list[Item]:
             "Segment": segment,
             "TotalSegments": segments,
             "ConsistentRead": True,
+            "Limit": PAGE_LIMIT,
         }
         conn = raw.connect()
         try:
@@ -175,6 +189,7 @@ def count_items(raw: RawClient, table: str, segments: int = 4) -> int:
             "Segment": segment,
             "TotalSegments": segments,
             "ConsistentRead": True,
+            "Limit": PAGE_LIMIT,
         }
         conn = raw.connect()
         total = 0

@@ -66,6 +66,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--repeat", type=int, help="runs per measurement (best is reported)")
     parser.add_argument("--segments", type=int, help="segments for ddbkit export (default: best)")
+    parser.add_argument(
+        "--page-limit",
+        type=int,
+        default=baselines.PAGE_LIMIT,
+        help="also try the raw scan limits with this per-page Limit (0: only without; "
+        f"default {baselines.PAGE_LIMIT}, see bench/README.md)",
+    )
     parser.add_argument("--seed", type=int, default=data.DEFAULT_SEED, help="data set seed")
     parser.add_argument("--json", type=Path, help="also write the results as JSON to this file")
     args = parser.parse_args(argv)
@@ -73,6 +80,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.items = QUICK_ITEMS if args.quick else DEFAULT_ITEMS
     if args.repeat is None:
         args.repeat = QUICK_REPS if args.quick else DEFAULT_REPS
+    if args.page_limit < 0:
+        parser.error("--page-limit must be 0 or more")
     for name in ("items", "repeat", "segments", "rss_items"):
         value = getattr(args, name)
         if value is not None and value < 1:
@@ -167,12 +176,24 @@ def build_context(args: argparse.Namespace, endpoint_url: str, workdir: Path, pi
         jsonl_file=jsonl_file,
         seed=args.seed,
         export_segments=args.segments,
+        page_limit=args.page_limit or None,
         rss_items=args.rss_items,
         engine_pid=pid,
     )
 
 
+def describe_data(ctx: Context) -> dict[str, Any]:
+    sizes = [len(orjson.dumps(w)) for w in ctx.wire]
+    kinds = {k: sum(1 for i in ctx.items if i["kind"] == k) for k in ("small", "medium", "large")}
+    return {
+        "avg_item_bytes": round(sum(sizes) / len(sizes), 1),
+        "total_mb": round(sum(sizes) / 1e6, 1),
+        "mix": kinds,
+    }
+
+
 def load_main_table(ctx: Context) -> dict[str, Any]:
+    """Load the table that scan, export, rss and faults read (import writes tables of its own)."""
     ctx.create_table(ctx.main_table)
     log(f"loading {ctx.n:,} items into {ctx.main_table} (raw BatchWriteItem, 8 threads)")
     start = time.perf_counter()
@@ -181,15 +202,7 @@ def load_main_table(ctx: Context) -> dict[str, Any]:
     held = baselines.count_items(ctx.raw, ctx.main_table)
     if held != ctx.n or stats.items != ctx.n:
         raise RuntimeError(f"loaded {stats.items} items and the table holds {held}, not {ctx.n}")
-    sizes = [len(orjson.dumps(w)) for w in ctx.wire]
-    kinds = {k: sum(1 for i in ctx.items if i["kind"] == k) for k in ("small", "medium", "large")}
-    return {
-        "load_seconds": round(elapsed, 2),
-        "load_items_per_s": round(ctx.n / elapsed, 1),
-        "avg_item_bytes": round(sum(sizes) / len(sizes), 1),
-        "total_mb": round(sum(sizes) / 1e6, 1),
-        "mix": kinds,
-    }
+    return {"load_seconds": round(elapsed, 2), "load_items_per_s": round(ctx.n / elapsed, 1)}
 
 
 def run(args: argparse.Namespace, report: dict[str, Any]) -> None:
@@ -221,13 +234,16 @@ def run(args: argparse.Namespace, report: dict[str, Any]) -> None:
         )
         log(f"DynamoDB Local at {engine.endpoint_url} (pid {engine.pid})")
         ctx = build_context(args, engine.endpoint_url, workdir, engine.pid)
-        report["data"] = load_main_table(ctx)
-        d = report["data"]
+        d = report["data"] = describe_data(ctx)
+        loaded = ""
+        reads_main = {"scan", "export", "faults"} | (set() if args.rss_items else {"rss"})
+        if reads_main.intersection(names):
+            d.update(load_main_table(ctx))
+            loaded = f"; loaded at {d['load_items_per_s']:,.0f} items/s"
         print(
             f"ddbkit bench: {args.items:,} items ({d['mix']}, avg {d['avg_item_bytes']:.0f} B, "
             f"{d['total_mb']} MB as DynamoDB JSON), best of {args.repeat} interleaved runs, "
-            f"{os.cpu_count()} CPUs, Python {platform.python_version()}; "
-            f"loaded at {d['load_items_per_s']:,.0f} items/s",
+            f"{os.cpu_count()} CPUs, Python {platform.python_version()}{loaded}",
             flush=True,
         )
         scan: Section | None = None

@@ -18,7 +18,7 @@ from typing import Any
 from bench import baselines, data, verify
 from bench.baselines import Boto3
 from bench.data import Item, Wire
-from bench.measure import Result, Variant, best_of, log, run_interleaved
+from bench.measure import UNAVAILABLE, Result, Variant, best_of, log, run_interleaved
 from bench.rawhttp import RawClient
 
 RAW_SEGMENTS = (1, 2, 4, 8)
@@ -119,6 +119,7 @@ class Context:
     jsonl_file: Path
     seed: int = data.DEFAULT_SEED
     export_segments: int | None = None
+    page_limit: int | None = baselines.PAGE_LIMIT
     rss_items: int | None = None
     engine_pid: int | None = None
     _names: itertools.count[int] = field(default_factory=itertools.count)
@@ -140,7 +141,11 @@ def ratio(a: Result | None, b: Result | None) -> float | None:
 
 
 def _seg(result: Result | None) -> str:
-    return "" if result is None else f" (best {result.info.get('segments', '?')} seg)"
+    if result is None:
+        return ""
+    limit = result.info.get("page_limit")
+    paging = f", Limit {limit}" if limit else (", no Limit" if "page_limit" in result.info else "")
+    return f" (best: {result.info.get('segments', '?')} seg{paging})"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -163,16 +168,22 @@ def scan_section(ctx: Context) -> Section:
             ctx.n,
         ),
     ]
+    page_limits: list[int | None] = [None] if ctx.page_limit is None else [None, ctx.page_limit]
+    raw_keys: list[str] = []
+    rawpy_keys: list[str] = []
     for s in RAW_SEGMENTS:
-        variants.append(_raw_scan_variant(ctx, s, decode=False))
-        variants.append(_raw_scan_variant(ctx, s, decode=True))
+        for limit in page_limits:
+            for decode in (False, True):
+                variant = _raw_scan_variant(ctx, s, decode=decode, page_limit=limit)
+                (rawpy_keys if decode else raw_keys).append(variant.key)
+                variants.append(variant)
     variants.append(_ddbkit_scan_variant(ctx, 1))
     variants.extend(_ddbkit_scan_variant(ctx, k) for k in DDBKIT_SEGMENTS)
 
     results = run_interleaved(variants, ctx.reps)
     seed = results["seed"]
-    raw = best_of(results, [f"raw.{s}" for s in RAW_SEGMENTS])
-    rawpy = best_of(results, [f"rawpy.{s}" for s in RAW_SEGMENTS])
+    raw = best_of(results, raw_keys)
+    rawpy = best_of(results, rawpy_keys)
     one = results["ddbkit.1"]
     parallel = best_of(results, [f"ddbkit.{k}" for k in DDBKIT_SEGMENTS])
 
@@ -185,10 +196,8 @@ def scan_section(ctx: Context) -> Section:
         Row("(e) ddbkit scan(segments=1)", one),
         Row(f"(f) ddbkit scan(segments=K){_seg(parallel)}", parallel),
     ]
-    for s in RAW_SEGMENTS:
-        section.rows.append(Row(f"    raw {s} segments", results[f"raw.{s}"]))
-    for s in RAW_SEGMENTS:
-        section.rows.append(Row(f"    raw + Python values {s} segments", results[f"rawpy.{s}"]))
+    for key in [*raw_keys, *rawpy_keys]:
+        section.rows.append(Row(f"    {results[key].label}", results[key]))
     for k in DDBKIT_SEGMENTS:
         section.rows.append(Row(f"    ddbkit {k} segments", results[f"ddbkit.{k}"]))
     section.targets = [
@@ -212,15 +221,20 @@ def scan_section(ctx: Context) -> Section:
     return section
 
 
-def _raw_scan_variant(ctx: Context, segments: int, *, decode: bool) -> Variant:
-    key = f"{'rawpy' if decode else 'raw'}.{segments}"
-    what = "raw + Python values" if decode else "raw"
+def _raw_scan_variant(
+    ctx: Context, segments: int, *, decode: bool, page_limit: int | None
+) -> Variant:
+    key = f"{'rawpy' if decode else 'raw'}.{segments}" + (f".L{page_limit}" if page_limit else "")
+    what = "raw + Python values" if decode else "raw, no decode"
+    paging = f"Limit {page_limit}" if page_limit else "no Limit"
 
     def run() -> tuple[int, dict[str, Any]]:
-        count = baselines.raw_scan(ctx.raw, ctx.main_table, segments, decode=decode)
-        return count, {"segments": segments}
+        count = baselines.raw_scan(
+            ctx.raw, ctx.main_table, segments, decode=decode, page_limit=page_limit
+        )
+        return count, {"segments": segments, "page_limit": page_limit}
 
-    return Variant(key, f"{what} {segments} seg", run, ctx.n)
+    return Variant(key, f"{what}, {segments} seg, {paging}", run, ctx.n)
 
 
 def _ddbkit_scan_variant(ctx: Context, segments: int) -> Variant:
@@ -635,12 +649,17 @@ def _record(
     section.targets.append(
         Target(
             f"{label}: exactly {count:,} items, each equal to its source",
-            1.0 if check is not None and check.ok else (0.0 if check is not None else None),
+            None if error and error.startswith("unavailable") else float(bool(check and check.ok)),
             1.0,
             unit="",
             detail=(check.message if check else (error or "")),
         )
     )
+
+
+def _describe(error: Exception) -> str:
+    prefix = "unavailable: " if isinstance(error, UNAVAILABLE) else ""
+    return f"{prefix}{type(error).__name__}: {error}"
 
 
 def _fault_import(ctx: Context, section: Section, faulty: Any, fmt: str, source: Path) -> None:
@@ -659,16 +678,7 @@ def _fault_import(ctx: Context, section: Section, faulty: Any, fmt: str, source:
             section, f"import.{fmt}", label, ctx.n, elapsed, None, _summary_info(summary), found
         )
     except Exception as error:
-        _record(
-            section,
-            f"import.{fmt}",
-            label,
-            ctx.n,
-            None,
-            f"{type(error).__name__}: {error}",
-            {},
-            None,
-        )
+        _record(section, f"import.{fmt}", label, ctx.n, None, _describe(error), {}, None)
     finally:
         ctx.drop_table(name)
 
@@ -685,15 +695,6 @@ def _fault_export(ctx: Context, section: Section, faulty: Any, fmt: str, segment
         info = {"items": getattr(result, "items", None), "segments": segments}
         _record(section, f"export.{fmt}", label, ctx.n, elapsed, None, info, found)
     except Exception as error:
-        _record(
-            section,
-            f"export.{fmt}",
-            label,
-            ctx.n,
-            None,
-            f"{type(error).__name__}: {error}",
-            {},
-            None,
-        )
+        _record(section, f"export.{fmt}", label, ctx.n, None, _describe(error), {}, None)
     finally:
         path.unlink(missing_ok=True)
