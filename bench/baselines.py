@@ -14,7 +14,7 @@ import json
 import random
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +70,20 @@ def boto3_for(endpoint_url: str) -> Boto3:
 
 # ---------------------------------------------------------------------------------------------
 # Scan
+
+
+def seed_items(b3: Boto3, table: str) -> Iterator[Item]:
+    """The seed's way, yielding the items: resource ``Table.scan`` + a LastEvaluatedKey loop."""
+    resource_table = b3.resource.Table(table)
+    kwargs: dict[str, Any] = {}
+    for _ in range(MAX_PAGES):
+        page = resource_table.scan(**kwargs)
+        yield from page["Items"]
+        last = page.get("LastEvaluatedKey")
+        if not last:
+            return
+        kwargs["ExclusiveStartKey"] = last
+    raise RuntimeError("seed scan: too many pages")
 
 
 def seed_scan(b3: Boto3, table: str) -> int:

@@ -33,7 +33,7 @@ from bench.measure import log  # noqa: E402
 from bench.rawhttp import RawClient  # noqa: E402
 from bench.suites import Context, Section  # noqa: E402
 
-SECTIONS = ("scan", "import", "export", "rss", "faults")
+SECTIONS = ("scan", "import", "export", "rss", "faults", "sql")
 DEFAULT_ITEMS = 100_000
 QUICK_ITEMS = 10_000
 DEFAULT_REPS = 3
@@ -236,7 +236,7 @@ def run(args: argparse.Namespace, report: dict[str, Any]) -> None:
         ctx = build_context(args, engine.endpoint_url, workdir, engine.pid)
         d = report["data"] = describe_data(ctx)
         loaded = ""
-        reads_main = {"scan", "export", "faults"} | (set() if args.rss_items else {"rss"})
+        reads_main = {"scan", "export", "faults", "sql"} | (set() if args.rss_items else {"rss"})
         if reads_main.intersection(names):
             d.update(load_main_table(ctx))
             loaded = f"; loaded at {d['load_items_per_s']:,.0f} items/s"
@@ -257,6 +257,8 @@ def run(args: argparse.Namespace, report: dict[str, Any]) -> None:
                 section = suites.export_section(ctx, suites.export_segments(ctx, scan))
             elif name == "rss":
                 section = suites.rss_section(ctx, suites.export_segments(ctx, scan))
+            elif name == "sql":
+                section = suites.sql_section(ctx)
             else:
                 section = suites.faults_section(ctx, suites.export_segments(ctx, scan))
             sections.append(section)

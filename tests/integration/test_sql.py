@@ -215,6 +215,18 @@ def test_table_to_arrow(users: Table) -> None:
     assert sorted(table.column_names) == ["age", "id"]
 
 
+def test_pandas_and_polars_frames_match_arrow(users: Table) -> None:
+    arrow = users.to_arrow("age > 60", attributes=["id", "age"])
+    frame = users.to_pandas("age > 60", attributes=["id", "age"])
+    polars_frame = users.to_polars("age > 60", attributes=["id", "age"])
+    expected = sorted(
+        zip(arrow.column("id").to_pylist(), arrow.column("age").to_pylist(), strict=True)
+    )
+    assert sorted(zip(frame["id"], frame["age"], strict=True)) == expected
+    pairs = zip(polars_frame["id"].to_list(), polars_frame["age"].to_list(), strict=True)
+    assert sorted(pairs) == expected
+
+
 def test_ddb_json_file_is_read_typed(db: Database, tmp_path: Path) -> None:
     path = tmp_path / "export.json"
     path.write_text(
