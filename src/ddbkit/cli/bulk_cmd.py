@@ -229,7 +229,9 @@ def print_summary(summary: WriteSummary) -> None:
 @click.option("--to-local", is_flag=True, help="Write to the local engine.")
 @click.option("--where", "-w", help="Only items matching this condition.")
 @click.option("--segments", type=click.IntRange(min=1), help="Parallel scan segments.")
-@click.option("--workers", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.option(
+    "--workers", type=click.IntRange(1, 64), default=8, show_default=True, help="Parallel writers."
+)
 @click.option(
     "--rcu", type=click.FloatRange(min=0, min_open=True), help="Read capacity per second, at most."
 )

@@ -165,7 +165,13 @@ def find(
 @click.option("--consistent", is_flag=True, help="Strongly consistent reads.")
 @click.option("--segments", type=click.IntRange(min=1), help=SEGMENTS_HELP)
 @click.option("--rcu", type=click.FloatRange(min=0, min_open=True), help=RCU_HELP)
-@click.option("--output", "-o", type=click.Choice(["table", "json", "jsonl", "csv"]), default=None)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Choice(["table", "json", "jsonl", "csv"]),
+    default=None,
+    help='A bare number (default), or json/jsonl {"count": N}.',
+)
 def count(
     table: str,
     where: str | None,

@@ -15,7 +15,13 @@ from .state import state
 
 
 @click.command("tables")
-@click.option("--output", "-o", type=click.Choice(["table", "json", "jsonl", "csv"]), default=None)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Choice(["table", "json", "jsonl", "csv"]),
+    default=None,
+    help="One name a line (default), json, jsonl or csv.",
+)
 def tables(output: str | None) -> None:
     """List every table of the endpoint."""
     names = state().db().tables()
@@ -33,7 +39,13 @@ def tables(output: str | None) -> None:
 
 @click.command("info")
 @click.argument("table")
-@click.option("--output", "-o", type=click.Choice(["table", "json", "jsonl"]), default=None)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Choice(["table", "json", "jsonl"]),
+    default=None,
+    help="Readable text (default) or json.",
+)
 def info(table: str, output: str | None) -> None:
     """Show a table: keys, indexes, capacity, TTL, streams, size and a full-scan estimate."""
     described = state().table(table).info()
@@ -112,6 +124,7 @@ def _size(size: int) -> str:
     type=click.Choice(["PAY_PER_REQUEST", "PROVISIONED"], case_sensitive=False),
     default="PAY_PER_REQUEST",
     show_default=True,
+    help="On-demand, or provisioned with --rcu and --wcu.",
 )
 @click.option("--rcu", type=click.IntRange(min=1), help="Read capacity (PROVISIONED).")
 @click.option("--wcu", type=click.IntRange(min=1), help="Write capacity (PROVISIONED).")
