@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 
 import ddbkit
 from ddbkit import local
@@ -44,6 +46,33 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def db(endpoint: str) -> Database:
     return ddbkit.connect(endpoint_url=endpoint, local=True)
+
+
+@contextlib.contextmanager
+def raw_table(endpoint: str, key: str, prefix: str) -> Iterator[tuple[Any, str]]:
+    """A plain boto3 client (no retries) and a uuid-named table keyed by ``key`` (S), dropped after.
+
+    For tests that check the converter against the engine itself, below ddbkit's Table.
+    """
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="ddbkit",
+        aws_secret_access_key="ddbkit",
+        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
+    )
+    name = f"{prefix}-{uuid.uuid4().hex}"
+    client.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    try:
+        yield client, name
+    finally:
+        client.delete_table(TableName=name)
 
 
 TableFactory = Callable[..., Table]

@@ -23,7 +23,8 @@ from typing import IO, TYPE_CHECKING, Any
 import orjson
 
 from ddbkit import errors
-from ddbkit.formats import FORMATS, writer_for
+from ddbkit.formats import FORMATS, PageWriter, writer_for
+from ddbkit.paginate import ItemIterator
 from ddbkit.where import WhereInput, as_condition
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ def export_table(
             condition, attributes=attributes, segments=segments, rate_limit=rate_limit
         )
         began = time.monotonic()
-        count = _write_pages(items.raw_pages(), writer_for(format, sys.stdout.buffer), progress)
+        count = _write_pages(items, writer_for(format, sys.stdout.buffer), progress)
         sys.stdout.buffer.flush()
         return ExportResult(count, time.monotonic() - began, None, format)
     path = Path(target)
@@ -126,24 +127,21 @@ def export_table(
     began = time.monotonic()
     done_before = int(state["items"]) if state else 0
     with _open_partial(path, int(state["offset"]) if state else None) as out:
-        writer = writer_for(format, out)
-        count = done_before
         last_checkpoint = time.monotonic()
         interval = checkpoint_seconds()
-        for page in items.raw_pages():
-            count += writer.write_page(page.items)
-            if progress is not None:
-                progress(len(page.items))
+
+        def checkpoint(written: int) -> None:
+            nonlocal last_checkpoint
             # Once every segment is done the cursor is None, which a resume would read as
             # "start over": the last checkpoint before that stays the one to resume from.
-            if (
-                resume
-                and items.cursor is not None
-                and time.monotonic() - last_checkpoint >= interval
-            ):
-                _checkpoint(path, out, identity, items.cursor, count)
+            if items.cursor is not None and time.monotonic() - last_checkpoint >= interval:
+                _checkpoint(path, out, identity, items.cursor, done_before + written)
                 last_checkpoint = time.monotonic()
-        writer.close()
+
+        written = _write_pages(
+            items, writer_for(format, out), progress, after_page=checkpoint if resume else None
+        )
+        count = done_before + written
         out.flush()
         os.fsync(out.fileno())
     os.replace(partial_path(path), path)
@@ -153,12 +151,21 @@ def export_table(
     return ExportResult(count, time.monotonic() - began, str(path), format, done_before)
 
 
-def _write_pages(pages: Any, writer: Any, progress: Callable[[int], None] | None) -> int:
+def _write_pages(
+    items: ItemIterator,
+    writer: PageWriter,
+    progress: Callable[[int], None] | None,
+    *,
+    after_page: Callable[[int], None] | None = None,
+) -> int:
+    """The export loop: raw pages straight to the writer; ``after_page(items so far)``."""
     count = 0
-    for page in pages:
+    for page in items.raw_pages():
         count += writer.write_page(page.items)
         if progress is not None:
             progress(len(page.items))
+        if after_page is not None:
+            after_page(count)
     writer.close()
     return count
 

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 Wire = dict[str, Any]
 Item = dict[str, Any]
 _DONE = "done"
+SCAN_THREAD = "ddbkit-segment"  # name prefix of a parallel walk's threads
 
 
 @dataclass(frozen=True)
@@ -372,7 +373,10 @@ def _merge_threads(
             return
         put(_END)
 
-    threads = [threading.Thread(target=work, args=(m,), daemon=True) for m in sources]
+    threads = [
+        threading.Thread(target=work, args=(m,), daemon=True, name=f"{SCAN_THREAD}-{n}")
+        for n, m in enumerate(sources)
+    ]
     for thread in threads:
         thread.start()
     running = len(threads)

@@ -9,6 +9,10 @@ at least one request), so they scan in one; larger tables get more, up to a boun
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ddbkit.client import Database
 
 MAX_SEGMENTS = 1_000_000  # DynamoDB's own limit on TotalSegments
 BYTES_PER_SEGMENT = 8 * 1024 * 1024
@@ -23,3 +27,8 @@ LOCAL_ENGINE_PAGE_SIZE = 1000
 def auto_segments(size_bytes: int) -> int:
     """The default segment count for a table of ``size_bytes``: 1 up to 8 MB, at most 8."""
     return max(1, min(MAX_AUTO_SEGMENTS, math.ceil(size_bytes / BYTES_PER_SEGMENT)))
+
+
+def default_page_size(db: Database) -> int | None:
+    """Items per Scan page ddbkit asks for: LOCAL_ENGINE_PAGE_SIZE on loopback, else none."""
+    return LOCAL_ENGINE_PAGE_SIZE if db.on_loopback else None

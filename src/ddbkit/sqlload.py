@@ -28,7 +28,7 @@ import orjson
 
 from ddbkit.formats.jsonl import _plain_list, _plain_map, plain_value
 from ddbkit.paginate import SegmentCursors, _merge, _segment_sources
-from ddbkit.parallel import LOCAL_ENGINE_PAGE_SIZE
+from ddbkit.parallel import default_page_size
 
 if TYPE_CHECKING:
     from ddbkit.client import Database
@@ -84,9 +84,8 @@ def fetch_pages(
     stats = FetchStats()
     started = time.perf_counter()
     total = segments if operation == "scan" and enough is None else 1
-    # Same page size as Table.scan on a local engine (see parallel.LOCAL_ENGINE_PAGE_SIZE); a
-    # Limit already in the request (early LIMIT) is kept.
-    size = LOCAL_ENGINE_PAGE_SIZE if db.on_loopback and "Limit" not in params else None
+    # The same page size as Table.scan; a Limit already in the request (early LIMIT) is kept.
+    size = default_page_size(db) if "Limit" not in params else None
     sources = _segment_sources(
         db,
         operation,

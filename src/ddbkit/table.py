@@ -15,7 +15,7 @@ from ddbkit.expressions import Placeholders, Update, build_update, encode_projec
 from ddbkit.importer import import_file
 from ddbkit.models import KeySchema, TableInfo
 from ddbkit.paginate import ItemIterator, count_items
-from ddbkit.parallel import LOCAL_ENGINE_PAGE_SIZE, MAX_SEGMENTS, auto_segments
+from ddbkit.parallel import MAX_SEGMENTS, auto_segments, default_page_size
 from ddbkit.plan import Plan, plan_find, plan_query, plan_scan
 from ddbkit.ratelimit import RateLimiter
 from ddbkit.serialize import from_item, to_item
@@ -281,7 +281,7 @@ class Table:
             has_filter=plan.filter is not None,
             segments=self._segments_for(plan, segments),
             limiter=RateLimiter(rate_limit) if rate_limit else None,
-            page_size=LOCAL_ENGINE_PAGE_SIZE if self.db.on_loopback else None,
+            page_size=default_page_size(self.db),
         )
 
     def request_params(

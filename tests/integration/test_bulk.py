@@ -100,7 +100,9 @@ def test_fast_path_equals_botocore_parser_on_the_engine(
     assert fast == slow and len(fast) == 1500
 
 
-def test_rate_limit_reads_consumed_capacity(filled: tuple[Table, list[dict[str, Any]]]) -> None:
+def test_scan_with_a_rate_limit_reads_every_item(
+    filled: tuple[Table, list[dict[str, Any]]],
+) -> None:
     t, _ = filled
     scan = t.scan(segments=2, rate_limit=100_000)
     assert sum(1 for _ in scan) == 1500

@@ -2,41 +2,23 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from ddbkit.itemsize import MAX_ITEM_SIZE, item_size
+from tests.conftest import raw_table
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 def engine(endpoint: str) -> Iterator[tuple[Any, str]]:
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="ddbkit",
-        aws_secret_access_key="ddbkit",
-        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
-    )
-    name = f"itemsize-{uuid.uuid4().hex}"
-    client.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    try:
-        yield client, name
-    finally:
-        client.delete_table(TableName=name)
+    """A boto3 client on the session's engine and a uuid-named table keyed by ``id`` (S)."""
+    with raw_table(endpoint, "id", "itemsize") as engine:
+        yield engine
 
 
 @pytest.mark.integration

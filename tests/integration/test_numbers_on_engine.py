@@ -8,41 +8,23 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ddbkit.errors import InvalidValueError
 from ddbkit.serialize import format_number, from_item, to_attribute, to_item
+from tests.conftest import raw_table
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def engine(endpoint: str) -> Iterator[tuple[Any, str]]:
-    """A boto3 client on the session's test engine and a uuid-named table with key ``pk`` (S)."""
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="ddbkit",
-        aws_secret_access_key="ddbkit",
-        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
-    )
-    name = f"numbers-{uuid.uuid4().hex}"
-    client.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    try:
-        yield client, name
-    finally:
-        client.delete_table(TableName=name)
+    """A boto3 client on the session's engine and a uuid-named table keyed by ``pk`` (S)."""
+    with raw_table(endpoint, "pk", "numbers") as engine:
+        yield engine
 
 
 MAX_N = Decimal("9.9999999999999999999999999999999999999E+125")

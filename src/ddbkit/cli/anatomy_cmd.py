@@ -28,7 +28,7 @@ from ddbkit.anatomy import (
 from ddbkit.formats.csv import value_cell
 
 from .output import explicit_format, write_record
-from .progress import progress_bar, show_progress
+from .progress import table_progress
 from .state import state
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -81,14 +81,6 @@ def _sample(sample: int | None, full: bool) -> int | None:
     return None if full else (sample or DEFAULT_SAMPLE)
 
 
-def _progress_total(table: str, sample: int | None, quiet: bool) -> int | None:
-    if not show_progress(quiet):
-        return None
-    if sample is not None:
-        return sample
-    return state().table(table).info().item_count or None
-
-
 @click.command("schema")
 @click.argument("table")
 @sample_options
@@ -109,8 +101,7 @@ def schema(
     """
     limit = _sample(sample, full)
     t = state().table(table)
-    total = _progress_total(table, limit, quiet)
-    with progress_bar(f"schema {table}", total, enabled=show_progress(quiet)) as advance:
+    with table_progress(f"schema {table}", t, quiet=quiet, sample=limit) as advance:
         report = table_schema(t, sample=limit, segments=segments, rate_limit=rcu, progress=advance)
     fmt = explicit_format(output)
     if fmt in ("json", "jsonl"):
@@ -151,8 +142,7 @@ def stats(
         check_plot_path(plot)
         require_plot()
     t = state().table(table)
-    total = _progress_total(table, limit, quiet)
-    with progress_bar(f"stats {table}", total, enabled=show_progress(quiet)) as advance:
+    with table_progress(f"stats {table}", t, quiet=quiet, sample=limit) as advance:
         report = table_stats(t, sample=limit, segments=segments, rate_limit=rcu, progress=advance)
     fmt = explicit_format(output)
     if fmt in ("json", "jsonl"):

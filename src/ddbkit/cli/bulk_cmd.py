@@ -14,7 +14,7 @@ from ddbkit.formats import FORMATS, READABLE_FORMATS
 from ddbkit.maintenance import copy_table, truncate
 
 from .args import split_attributes
-from .progress import progress_bar, show_progress
+from .progress import progress_bar, show_progress, table_progress
 from .state import state
 
 EXPORT_HELP = """Write every item (matching --where) to a file, reading segments in parallel.
@@ -84,8 +84,7 @@ def export(
         target = "-"
     chosen = fmt or (format_from_path(target) if target != "-" else None) or "jsonl"
     t = state().table(table)
-    total = t.info().item_count if show_progress(quiet) else None
-    with progress_bar(f"export {table}", total or None, enabled=show_progress(quiet)) as advance:
+    with table_progress(f"export {table}", t, quiet=quiet) as advance:
         result = t.export(
             target,
             format=chosen,
@@ -269,8 +268,7 @@ def copy(
         else settings.db()
     )
     src = settings.table(source)
-    total = src.info().item_count if show_progress(quiet) else None
-    with progress_bar(f"copy {source}", total or None, enabled=show_progress(quiet)) as advance:
+    with table_progress(f"copy {source}", src, quiet=quiet) as advance:
         summary = copy_table(
             src,
             target_db,
@@ -296,8 +294,7 @@ def truncate_command(table: str, yes: bool, quiet: bool) -> None:
     if not yes:
         raise ValidationError(f"refusing to delete every item of {table!r} without --yes")
     t = state().table(table)
-    total = t.info().item_count if show_progress(quiet) else None
-    with progress_bar(f"truncate {table}", total or None, enabled=show_progress(quiet)) as advance:
+    with table_progress(f"truncate {table}", t, quiet=quiet) as advance:
         summary = truncate(t, progress=advance)
     click.echo(f"deleted {summary.written:,} items from {table}", err=True)
     if summary.failed:

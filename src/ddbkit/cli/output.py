@@ -8,7 +8,6 @@ whole result in memory.
 from __future__ import annotations
 
 import functools
-import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TextIO, TypeVar
@@ -205,7 +204,3 @@ def write_record(record: Mapping[str, Any], fmt: str) -> None:
         click.echo(dumps_plain(record))
     else:
         write_items([record], fmt)
-
-
-def is_terminal(stream: TextIO) -> bool:
-    return stream.isatty() and os.environ.get("TERM") != "dumb"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import (
@@ -22,6 +23,9 @@ from rich.progress import (
 )
 from rich.text import Text
 
+if TYPE_CHECKING:
+    from ddbkit.table import Table
+
 
 class _RateColumn(TextColumn):
     def __init__(self) -> None:
@@ -34,6 +38,20 @@ class _RateColumn(TextColumn):
 
 def show_progress(quiet: bool) -> bool:
     return not quiet and sys.stderr.isatty()
+
+
+@contextmanager
+def table_progress(
+    label: str, table: Table, *, quiet: bool, sample: int | None = None
+) -> Iterator[Callable[[int], None]]:
+    """A bar for a walk over ``table`` (or its first ``sample`` items), its total from the
+    table's item count; the count is asked for only when the bar is shown."""
+    enabled = show_progress(quiet)
+    total = None
+    if enabled:
+        total = sample if sample is not None else (table.info().item_count or None)
+    with progress_bar(label, total, enabled=enabled) as advance:
+        yield advance
 
 
 @contextmanager
