@@ -4,8 +4,10 @@ Each DynamoDB table the query names is read once (sqlplan decides the request: Q
 projection, guarded filter, early stop) into a typed DuckDB table of the same name (sqlload), and
 the query then runs unchanged on that DuckDB connection. Names that are not DynamoDB tables are
 left to DuckDB (its own tables, functions, and files such as ``'export.jsonl'``), except files in
-ddb-json layout (``{"Item": {...}}`` lines, as DynamoDB's S3 export writes them), which go through
-the same typed conversion as pages.
+ddb-json layout (``{"Item": {...}}`` lines, as DynamoDB's S3 export writes them) and whole AWS
+export folders (``'exports/AWSDynamoDB/<ExportId>'``, see :mod:`ddbkit.formats.awsexport`), which
+go through the same typed conversion as pages. An export folder's manifests and checksums are
+checked before it is read, and the items loaded must number the manifest's itemCount.
 
 Lifetime: the page files are deleted as soon as their table is created, so nothing outlives the
 call on disk; the data lives in the DuckDB connection, which the returned relation keeps alive.
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ddbkit import errors
+from ddbkit.formats.awsexport import SUMMARY, Export, is_export_folder, open_export
 from ddbkit.parallel import auto_segments
 from ddbkit.plan import Plan
 from ddbkit.sqlload import (
@@ -87,6 +90,7 @@ class SqlSession:
         self.con = connection if connection is not None else duckdb_module().connect()
         register_functions(self.con)
         self.loaded: dict[str, Loaded] = {}
+        self.exports: dict[str, Export] = {}
 
     def sql(self, query: str) -> Any:
         """The query's DuckDB relation, after loading every DynamoDB table it names."""
@@ -101,6 +105,10 @@ class SqlSession:
             table = self._dynamodb_table(name)
             if table is not None:
                 self.load(table, use, query=query, limit=analysis.limit)
+            elif name in self.exports:
+                continue
+            elif is_export_folder(name):
+                self.load_export(name)
             elif _is_ddb_json(name):
                 self._load_ddb_json(name)
         return analysis
@@ -112,6 +120,9 @@ class SqlSession:
         for name, use in analysis.tables.items():
             table = self._dynamodb_table(name)
             if table is None:
+                if is_export_folder(name):  # DuckDB cannot plan over a folder: load it first
+                    export = self.exports.get(name) or self.load_export(name)
+                    parts.append(f"{name}: {export.describe()}")
                 continue
             planned = pushdown(use, table.info())
             params = table.request_params(planned.plan)
@@ -226,6 +237,29 @@ class SqlSession:
     def _load_ddb_json(self, name: str) -> None:
         source = Source(ql(name), ddb_json=True)
         define(self.con, name, source, None, fallback_attrs=[])
+
+    def load_export(self, name: str) -> Export:
+        """Read the AWS export folder ``name`` into DuckDB table ``name``, items counted."""
+        export = open_export(name)
+        # An empty partition's data file may have no bytes at all, which DuckDB's gzip reader
+        # refuses; it holds no items, and its md5 was checked with the others.
+        paths = [f.path for f in export.files if f.path.stat().st_size > 0]
+        if export.item_count == 0 or not paths:
+            raise errors.ValidationError(
+                f"the export in {export.folder} holds no items ({SUMMARY} says "
+                f"itemCount {export.item_count}): there is nothing to query"
+            )
+        files_sql = "[" + ", ".join(ql(str(path)) for path in paths) + "]"
+        define(self.con, name, Source(files_sql, ddb_json=True), None, fallback_attrs=[])
+        loaded = self.con.execute(f"SELECT count(*) FROM {qi(name)}").fetchall()[0][0]
+        if loaded != export.item_count:
+            self.con.execute(f"DROP TABLE IF EXISTS {qi(name)}")
+            raise errors.ValidationError(
+                f"read {loaded} items from the export in {export.folder} but {SUMMARY} says "
+                f"{export.item_count}: the export is damaged; download it again"
+            )
+        self.exports[name] = export
+        return export
 
 
 def _type_unsure(col: Column, literal_tags: frozenset[str]) -> bool:

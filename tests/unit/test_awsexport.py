@@ -141,14 +141,15 @@ def test_several_exports_are_listed_and_one_must_be_named(tmp_path: Path) -> Non
 
 def test_a_missing_data_file_is_named_with_the_sync_command(built: BuiltExport) -> None:
     built.data_files[1].unlink()
-    message = one_line_error(built.root, "missing from")
+    message = one_line_error(built.root, "1 data file is listed in manifest-files.json but missing")
     assert f"data/{built.data_files[1].name}" in message
     assert f"s3://{BUCKET}/{PREFIX}/AWSDynamoDB/{EXPORT_ID}/" in message
 
 
 def test_a_missing_data_file_is_refused_before_any_item_is_read(built: BuiltExport) -> None:
     built.data_files[-2].unlink()
-    with pytest.raises(ValidationError):
+    built.data_files[-1].unlink()
+    with pytest.raises(ValidationError, match="2 data files are listed"):
         read_export_folder(built.folder)  # raises on the call, not on the first next()
 
 

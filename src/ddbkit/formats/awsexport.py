@@ -216,9 +216,9 @@ def open_export(path: str | os.PathLike[str], *, checksums: bool = True) -> Expo
         raise _ion_error(folder)
     missing = [data_file for data_file in files if not data_file.path.is_file()]
     if missing:
-        some = "1 data file" if len(missing) == 1 else f"{len(missing)} data files"
+        some = "1 data file is" if len(missing) == 1 else f"{len(missing)} data files are"
         raise ValidationError(
-            f"{some} listed in {files_name} missing from {folder / 'data'} "
+            f"{some} listed in {files_name} but missing from {folder / 'data'} "
             f"(first: {missing[0].label}): download the whole export again"
             f"{_sync_hint(folder, summary)}"
         )
