@@ -388,3 +388,15 @@ def test_any_files_manifest_parses_or_raises_a_one_line_validation_error(data: b
         assert str(result).endswith("download the export again")
     else:
         assert all(f.path.parent == Path("/e/data") and f.item_count >= 0 for f in result)
+
+
+def test_describe_says_what_was_checked(built: BuiltExport) -> None:
+    assert open_export(built.root).describe() == (
+        "AWS export of Things at 2026-11-20T07:28:34.028Z: 30 items in 4 data files, "
+        "manifests and checksums verified"
+    )
+    assert (
+        open_export(built.root, checksums=False)
+        .describe()
+        .endswith("manifests (not checksums) verified")
+    )

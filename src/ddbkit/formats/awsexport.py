@@ -93,7 +93,9 @@ class Export:
     files: list[DataFile]
     summary: dict[str, Any]
     """manifest-summary.json as it is (tableArn, exportTime, s3Bucket, ...)."""
-    _starts: list[int] = field(default_factory=list, repr=False)
+    checksums: bool
+    """Whether every data file's md5Checksum was matched when the export was opened."""
+    _starts: list[int] = field(default_factory=list, init=False, repr=False)
 
     @property
     def table_arn(self) -> str | None:
@@ -144,9 +146,10 @@ class Export:
         """One line: what the export is (for explain and logs)."""
         table = self.table_arn.rsplit("/", 1)[-1] if self.table_arn else "a table"
         when = f" at {self.export_time}" if self.export_time else ""
+        checked = "manifests and checksums" if self.checksums else "manifests (not checksums)"
         return (
             f"AWS export of {table}{when}: {self.item_count} items in "
-            f"{len(self.files)} data files, manifests and checksums verified"
+            f"{len(self.files)} data files, {checked} verified"
         )
 
 
@@ -165,7 +168,10 @@ def is_export_folder(path: str | os.PathLike[str]) -> bool:
 def find_export(path: str | os.PathLike[str]) -> Path:
     """The export folder (the one holding manifest-summary.json) that ``path`` names."""
     given = Path(path)
-    found = _candidates(given)
+    try:
+        found = _candidates(given)
+    except OSError as error:
+        raise ValidationError(f"cannot read {given}: {error.strerror or error}") from None
     if not found:
         raise ValidationError(
             f"{given} holds no DynamoDB export: point at the folder holding {SUMMARY} "
@@ -225,7 +231,7 @@ def open_export(path: str | os.PathLike[str], *, checksums: bool = True) -> Expo
     if checksums:
         for data_file in files:
             _check_md5(data_file)
-    return Export(folder, item_count, files, summary)
+    return Export(folder, item_count, files, summary, checksums)
 
 
 def read_export_folder(
