@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 from ddbkit.errors import MissingExtraError, ValidationError
 from ddbkit.itemsize import MAX_ITEM_SIZE, item_size
 from ddbkit.jsonvalues import dumps_plain
-from ddbkit.models import KeySchema, TableInfo
+from ddbkit.models import KeySchema, TableInfo, format_bytes
 from ddbkit.paginate import RawPage
 from ddbkit.serialize import from_attribute, from_item
 
@@ -681,16 +681,6 @@ def size_range(low: int, high: int) -> str:
     if low == 0 or low_unit == high_unit:
         return f"{low_text}{DASH}{high_text} {high_unit}"
     return f"{low_text} {low_unit}{DASH}{high_text} {high_unit}"
-
-
-def format_bytes(size: float) -> str:
-    """``812 B``, ``3.4 KB``, ``1.2 MB``, ``5.0 GB``."""
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TB"
 
 
 # -- the picture ----------------------------------------------------------------------------------

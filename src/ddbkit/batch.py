@@ -8,15 +8,19 @@ written (the two never reach DynamoDB in one batch, which it would refuse) and c
 overtaken by it. Each worker keeps an item in its pending map until DynamoDB has acknowledged it:
 UnprocessedItems stay there, a throttled or failed call keeps the whole batch there, and the next
 attempt waits with exponential backoff and full jitter. A batch DynamoDB refuses as a whole is
-split, so only the item at fault is rejected. If DynamoDB stops accepting anything for good, what
-is still pending is reported as failed, never dropped. (boto3's batch_writer, by contrast, drops
-a batch whose send raises and resends unprocessed items without backoff.)
+split, so only the item at fault is rejected. If DynamoDB accepts nothing for the connection's
+whole retry budget (:mod:`ddbkit.retry`: errors at most ``max_attempts`` times, throttling and
+unprocessed items for ``max_seconds``), the job stops reading and every item still pending or
+queued is reported as failed, never dropped; Ctrl-C does the same after the requests in flight.
+(boto3's batch_writer, by contrast, drops a batch whose send raises and resends unprocessed items
+without backoff.)
 
 Reading: BatchGetItem 100 keys a call, UnprocessedKeys resent with backoff until answered.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import queue
 import threading
 import time
@@ -24,13 +28,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from ddbkit import errors
 from ddbkit.itemsize import item_size
+from ddbkit.jsonvalues import decode_reply
 from ddbkit.models import KeySchema
+from ddbkit.options import WORKERS, WRITE_RATE, optional
 from ddbkit.ratelimit import RateLimiter
-from ddbkit.retry import Backoff, call_with_retries
+from ddbkit.retry import Backoff, gave_up
 from ddbkit.serialize import from_item, to_item
 
 if TYPE_CHECKING:
@@ -40,8 +44,6 @@ BATCH_WRITE_SIZE = 25
 BATCH_GET_SIZE = 100
 BATCH_LINGER = 0.05  # seconds a partial batch waits for more items before it is sent
 MAX_ITEM_BYTES = 400 * 1024
-# Consecutive attempts without any progress before pending items are reported as failed.
-MAX_STALLED_ATTEMPTS = 25
 Wire = dict[str, Any]
 KeyId = tuple[Any, ...]
 
@@ -69,6 +71,10 @@ class WriteSummary:
     stopped: bool = False
     rejections: list[Rejection] = field(default_factory=list)
     rejects_path: str | None = None
+    error: str | None = None  # why the run stopped before the end of its input, if it did
+    interrupted: bool = False  # Ctrl-C stopped it
+    stopped_at: str | None = None  # "line N: reason" of the rejection that stopped the run
+    failure: str | None = None  # the reason of the first failed item
 
     @property
     def items_per_second(self) -> float:
@@ -78,6 +84,33 @@ class WriteSummary:
     def complete(self) -> bool:
         """Every item read was written or superseded by a later duplicate."""
         return self.written + self.duplicates == self.read and not self.stopped
+
+    def shortfall(self, on_error: str = "stop") -> str | None:
+        """Why this write did not do everything asked of it (one line), or None if it did.
+
+        Rejected items are a shortfall unless the caller asked to skip them (``on_error="skip"``);
+        failed items, a stop and an interrupt always are.
+        """
+        if not (self.failed or self.error or self.interrupted or self.stopped) and not (
+            self.rejected and on_error != "skip"
+        ):
+            return None
+        parts = [f"{self.written:,} of {self.read:,} items read were written"]
+        if self.interrupted:
+            parts.append("interrupted")
+        elif self.error:
+            parts.append(f"stopped: {self.error}")
+        elif self.stopped and self.rejected:
+            where = f" ({self.stopped_at})" if self.stopped_at else ""
+            parts.append(
+                f"stopped at the first item that cannot be written{where}; "
+                "on_error='skip' (--on-error skip) goes on past such items"
+            )
+        elif self.rejected:
+            parts.append(f"{self.rejected:,} rejected")
+        if self.failed:
+            parts.append(f"{self.failed:,} failed ({self.failure})")
+        return "; ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -92,6 +125,25 @@ class WriteSummary:
             "stopped": self.stopped,
             "rejects_path": self.rejects_path,
         }
+
+
+def settled(
+    summary: WriteSummary, what: str, on_error: str = "stop", *, resume: str | None = None
+) -> WriteSummary:
+    """``summary`` if the write did everything asked of it; else raise with it attached.
+
+    Ctrl-C raises :class:`~ddbkit.errors.Interrupted` (a KeyboardInterrupt), any other
+    shortfall :class:`~ddbkit.errors.IncompleteWriteError`; ``resume`` says how to finish.
+    """
+    problem = summary.shortfall(on_error)
+    if problem is None:
+        return summary
+    # Running again helps after an interrupt or a failure, not past an item that can never go in.
+    again = summary.interrupted or summary.failed or summary.error
+    how = f"; {resume}" if resume and again else ""
+    if summary.interrupted:
+        raise errors.Interrupted(f"{what} interrupted: {problem}{how}", summary)
+    raise errors.IncompleteWriteError(f"{what}: {problem}{how}", summary)
 
 
 @dataclass
@@ -135,14 +187,14 @@ class BatchWriter:
         on_error: str = "stop",
         on_reject: Callable[[Rejection], None] | None = None,
         progress: Callable[[int], None] | None = None,
-        backoff: Callable[[], Backoff] = Backoff,
+        backoff: Callable[[], Backoff] | None = None,
     ) -> None:
         if action not in ("put", "delete"):
             raise errors.ValidationError("action must be 'put' or 'delete'")
         if on_error not in ("stop", "skip"):
             raise errors.ValidationError("on_error must be 'stop' or 'skip'")
-        if workers < 1:
-            raise errors.ValidationError("workers must be 1 or more")
+        workers = WORKERS.check(workers)
+        rate_limit = optional(WRITE_RATE, rate_limit)
         self.db = db
         self.table = table
         self.keys = keys
@@ -151,11 +203,13 @@ class BatchWriter:
         self.limiter = RateLimiter(rate_limit) if rate_limit else None
         self.on_error = on_error
         self.on_reject = on_reject
-        self._backoff = backoff
+        # Each worker gets its own copy of the connection's retry budget.
+        self._backoff = backoff or (lambda: dataclasses.replace(db.retry))
         self._stats = _Stats(progress)
         self._failures: list[Rejection] = []
         self._failures_lock = threading.Lock()
         self._fatal: BaseException | None = None
+        self._interrupted = threading.Event()
 
     # -- checking one input item -----------------------------------------------------------------
 
@@ -187,7 +241,13 @@ class BatchWriter:
     # -- the run ------------------------------------------------------------------------------
 
     def write(self, records: Iterable[tuple[int, Any]]) -> WriteSummary:
-        """Write ``(line, item)`` records; return the summary once everything has settled."""
+        """Write ``(line, item)`` records; return the summary once everything has settled.
+
+        The summary says what was not written and why (:meth:`WriteSummary.shortfall`): an
+        input that fails part-way (a file cut short) stops the reading, and Ctrl-C stops the
+        workers after their request in flight; either way every item handed over is accounted
+        for. Callers decide whether a shortfall raises.
+        """
         began = time.monotonic()
         summary = WriteSummary()
         inboxes: list[queue.Queue[tuple[KeyId, _Pending] | None]] = [
@@ -199,40 +259,67 @@ class BatchWriter:
         for thread in threads:
             thread.start()
         try:
-            for line, item in records:
-                if self._fatal is not None:
-                    break
-                summary.read += 1
-                prepared = self.prepare(line, item)
-                if isinstance(prepared, Rejection):
-                    summary.rejected += 1
-                    summary.rejections.append(prepared)
-                    if self.on_reject is not None:
-                        self.on_reject(prepared)
-                    if self.on_error == "stop":
-                        summary.stopped = True
-                        break
-                    continue
-                key_id, pending = prepared
-                self._route(inboxes, key_id, pending)
+            self._feed(records, inboxes, summary)
+        except KeyboardInterrupt:
+            summary.interrupted = True
+            self._interrupted.set()
+        except errors.DdbkitError as exc:  # the input failed part-way: settle what was read
+            summary.error = str(exc)
+        except OSError as exc:
+            summary.error = f"reading the input failed: {exc}"
         finally:
             # Whatever stopped the input, every item already handed to a worker is settled.
             for inbox in inboxes:
                 self._put(inbox, None)
-            for thread in threads:
-                thread.join()
+            self._join(threads, summary)
         summary.written = self._stats.written
         summary.duplicates = self._stats.duplicates
         summary.retries = self._stats.retries
         summary.failed = len(self._failures)
+        if self._failures:
+            summary.failure = min(self._failures, key=lambda r: r.line).reason
         for failure in self._failures:
             summary.rejections.append(failure)
             if self.on_reject is not None:
                 self.on_reject(failure)
         summary.elapsed = time.monotonic() - began
-        if self._fatal is not None:
+        if self._fatal is not None or summary.error or summary.interrupted:
             summary.stopped = True
         return summary
+
+    def _join(self, threads: list[threading.Thread], summary: WriteSummary) -> None:
+        """Wait for the workers; Ctrl-C meanwhile stops them after their request in flight."""
+        for thread in threads:
+            while thread.is_alive():
+                try:
+                    thread.join()
+                except KeyboardInterrupt:
+                    summary.interrupted = True
+                    self._interrupted.set()
+
+    def _feed(
+        self,
+        records: Iterable[tuple[int, Any]],
+        inboxes: list[queue.Queue[tuple[KeyId, _Pending] | None]],
+        summary: WriteSummary,
+    ) -> None:
+        for line, item in records:
+            if self._fatal is not None:
+                return
+            summary.read += 1
+            prepared = self.prepare(line, item)
+            if isinstance(prepared, Rejection):
+                summary.rejected += 1
+                summary.rejections.append(prepared)
+                if self.on_reject is not None:
+                    self.on_reject(prepared)
+                if self.on_error == "stop":
+                    summary.stopped = True
+                    summary.stopped_at = f"line {prepared.line}: {prepared.reason}"
+                    return
+                continue
+            key_id, pending = prepared
+            self._route(inboxes, key_id, pending)
 
     def _route(
         self,
@@ -253,32 +340,50 @@ class BatchWriter:
         closed = False
         backoff = self._backoff()
         attempt = 0  # grows the backoff while batches come back incomplete
-        stalled = 0  # rounds without any item written; gives up after MAX_STALLED_ATTEMPTS
+        failures = 0  # errors (not throttling) since the last item written
+        last_progress = backoff.clock()
         try:
             while not closed or pending:
+                if self._fatal is not None or self._interrupted.is_set():
+                    break
                 closed = self._fill(inbox, pending, closed)
                 if not pending:
                     continue
                 batch = dict(list(pending.items())[:BATCH_WRITE_SIZE])
-                written = self._send(batch, pending)
+                written, error = self._send(batch, pending)
+                if written:
+                    failures = 0
+                    last_progress = backoff.clock()
                 if all(k not in pending for k in batch):
                     attempt = 0
-                    stalled = 0
                     continue
                 # Something is left (unprocessed, throttled, 5xx, connection lost): back off.
-                stalled = 0 if written else stalled + 1
-                if stalled >= MAX_STALLED_ATTEMPTS:
-                    self._fail(pending, "DynamoDB did not accept it after repeated retries")
-                    stalled = attempt = 0  # the next batch gets its own full set of retries
-                    continue
+                if error is not None and not isinstance(error, errors.ThrottledError):
+                    failures += 1
+                delay = backoff.delay(attempt)
+                if backoff.spent(failures, last_progress, delay):
+                    # DynamoDB accepted nothing for the whole retry budget: stop the job, so
+                    # nothing more is read, and report every item not written.
+                    seconds = backoff.clock() - last_progress
+                    self._fatal = gave_up(error or _no_progress(self.table), attempt + 1, seconds)
+                    break
+                if error is not None:
+                    backoff.announce(attempt + 2, error)
                 self._stats.add(retries=1)
-                backoff.wait(attempt)
+                backoff.sleep(delay)
                 attempt += 1
         except BaseException as exc:  # a bug or a fatal service error: report, never drop
             self._fatal = self._fatal or exc
-            reason = str(exc) if isinstance(exc, errors.DdbkitError) else repr(exc)
-            self._fail(pending, f"not written: {reason}")
+        if self._fatal is not None or self._interrupted.is_set():
+            reason = self._stop_reason()
+            self._fail(pending, reason)
             self._drain(inbox, closed, reason)
+
+    def _stop_reason(self) -> str:
+        fatal = self._fatal
+        if fatal is None:
+            return "not written: interrupted"
+        return f"not written: {fatal if isinstance(fatal, errors.DdbkitError) else repr(fatal)}"
 
     def _fill(
         self,
@@ -312,8 +417,13 @@ class BatchWriter:
             pending[key_id] = item
         return closed
 
-    def _send(self, batch: dict[KeyId, _Pending], pending: dict[KeyId, _Pending]) -> int:
-        """Send one batch; drop acknowledged (or rejected) items from ``pending``; count written."""
+    def _send(
+        self, batch: dict[KeyId, _Pending], pending: dict[KeyId, _Pending]
+    ) -> tuple[int, errors.DdbkitError | None]:
+        """Send one batch; drop acknowledged (or rejected) items from ``pending``.
+
+        Returns how many were written, and the retryable error that kept the batch, if any.
+        """
         requests = [p.request for p in batch.values()]
         if self.limiter is not None:
             self.limiter.acquire()
@@ -330,12 +440,13 @@ class BatchWriter:
                 key_id, item = next(iter(batch.items()))
                 del pending[key_id]
                 self._reject_after_send(item, str(exc))
-                return 0
+                return 0, None
             # DynamoDB refused the batch as a whole: find the item at fault one by one.
-            return sum(self._send({k: item}, pending) for k, item in batch.items())
+            written = sum(self._send({k: item}, pending)[0] for k, item in batch.items())
+            return written, None
         except errors.DdbkitError as exc:
             if exc.retryable:
-                return 0
+                return 0, exc
             raise  # the table is gone, access denied...: fatal for every item
         if self.limiter is not None:
             self.limiter.consume(
@@ -347,7 +458,7 @@ class BatchWriter:
         for key_id in done:
             del pending[key_id]
         self._stats.add(written=len(done))
-        return len(done)
+        return len(done), None
 
     def _reject_after_send(self, item: _Pending, reason: str) -> None:
         with self._failures_lock:
@@ -366,6 +477,13 @@ class BatchWriter:
             if entry is None:
                 return
             self._reject_after_send(entry[1], f"not written: {reason}")
+
+
+def _no_progress(table: str) -> errors.DdbkitError:
+    return errors.ThrottledError(
+        f"DynamoDB left every item of the batches for {table!r} unprocessed: slow down "
+        "(--wcu) or raise the table's write capacity"
+    )
 
 
 def _request_key(request: Mapping[str, Any], keys: KeySchema) -> Wire:
@@ -423,29 +541,29 @@ def _get_chunk(
     backoff: Backoff | None,
 ) -> Iterator[dict[str, Any]]:
     request: dict[str, Any] = {"Keys": keys, "ConsistentRead": consistent, **(projection or {})}
-    policy = backoff or Backoff()
-    stalled = 0
+    policy = backoff or db.retry
+    rounds = 0  # rounds since keys were last settled
+    last_progress = policy.clock()
     while request["Keys"]:
-
-        def send(current: dict[str, Any] = request) -> dict[str, Any]:
-            body = db.call_raw("batch_get_item", table=table, RequestItems={table: current})
-            reply: dict[str, Any] = orjson.loads(body)
-            return reply
-
-        reply = call_with_retries(send, policy)
-        found = reply.get("Responses", {}).get(table, [])
-        for raw in found:
+        body = db.call_raw("batch_get_item", table=table, RequestItems={table: request})
+        reply = decode_reply(body, table)
+        for raw in reply.get("Responses", {}).get(table, []):
             yield from_item(raw)
         unprocessed = reply.get("UnprocessedKeys", {}).get(table)
         if not unprocessed:
             return
         left = [to_item(from_item(k)) for k in unprocessed["Keys"]]
         # Progress is keys settled, found or not: a round may answer only missing keys.
-        stalled = 0 if len(left) < len(request["Keys"]) else stalled + 1
-        if stalled >= MAX_STALLED_ATTEMPTS:
+        if len(left) < len(request["Keys"]):
+            rounds, last_progress = 0, policy.clock()
+        delay = policy.delay(rounds)
+        # Unprocessed keys are throttling: bounded by the budget's time alone (retry.py).
+        if policy.spent(0, last_progress, delay):
             raise errors.ThrottledError(
-                f"BatchGetItem on {table!r} made no progress after {stalled} attempts: "
-                "slow down or raise the table's read capacity"
+                f"BatchGetItem on {table!r} made no progress for "
+                f"{policy.clock() - last_progress:.0f}s: slow down or raise the table's read "
+                "capacity"
             )
         request = {**request, "Keys": left}
-        policy.wait(stalled)
+        policy.sleep(delay)
+        rounds += 1

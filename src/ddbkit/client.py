@@ -1,17 +1,19 @@
-"""Connecting: one botocore client per Database, and the one place AWS errors become ddbkit errors.
+"""Connecting: one botocore client per Database, and the one place requests are sent.
 
-boto3/botocore own credentials, profiles, SigV4, endpoint resolution and retries; ddbkit only
-chooses defaults (retry mode ``standard``, which unlike ``legacy`` retries RequestLimitExceeded)
-and, for the local engine, a session that cannot see the user's AWS profiles at all.
+boto3/botocore own credentials, profiles, SigV4 and endpoint resolution; ddbkit chooses the
+defaults (bounded connect and read timeouts), retries every request itself with one budget
+(:mod:`ddbkit.retry`; botocore's own retries are off), turns every failure into a one-line ddbkit
+error (:mod:`ddbkit.botoerrors`), and for the local engine uses a session that cannot see the
+user's AWS profiles at all.
 
 The fast read path (:meth:`Database.call_raw`): for Scan, Query and BatchGetItem, botocore's
 generic response parser builds a dict per attribute value and base64-decodes every binary, which
 costs more than the request itself on a fast link. botocore emits ``before-parse`` with a
 ``customized_response_dict`` that is merged into the parsed reply (botocore/endpoint.py,
 ``_do_get_response``). While a raw call is in flight on this thread, a handler moves the body of a
-200 reply into that dict and hands the parser ``{}``. botocore still signs, resolves the endpoint,
-checks the CRC32 of the real bytes (standard mode retries a mismatch) and retries; error replies
-are never touched, so they parse and raise exactly as before.
+200 reply into that dict and hands the parser ``{}``. botocore still signs and resolves the
+endpoint; the same handler checks the CRC32 of the real bytes of every reply (a mismatch is a
+retryable error); error replies are never touched, so they parse and raise exactly as before.
 
 The fast write path (:meth:`Database.call_prepared`) is the same idea for BatchWriteItem, whose
 request botocore validates and serializes shape by shape (about 100 µs an item, measured, more
@@ -25,29 +27,23 @@ from __future__ import annotations
 
 import base64
 import logging
+import math
 import os
 import threading
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import boto3
 import botocore.session
 import orjson
 from botocore.config import Config
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    HTTPClientError,
-    NoCredentialsError,
-    NoRegionError,
-    PartialCredentialsError,
-    ProfileNotFound,
-    ReadTimeoutError,
-)
+from botocore.exceptions import BotoCoreError, ClientError
 
 from ddbkit import errors
+from ddbkit.botoerrors import Context, setup_error, translate
+from ddbkit.retry import Backoff, call_with_retries
 
 if TYPE_CHECKING:
     from ddbkit.table import Table
@@ -59,8 +55,13 @@ LOCAL_REGION = "us-east-1"
 # DynamoDB Local accepts any credentials; these make it obvious in its logs who called.
 LOCAL_CREDENTIALS = ("ddbkit", "ddbkit")
 DEFAULT_POOL_SIZE = 32
+# A DynamoDB request is answered in milliseconds; a 1 MB Scan page on a busy DynamoDB Local in
+# well under a second. Fifteen seconds without a byte means the endpoint is hung, and with the
+# retry budget (retry.py) a hung endpoint is reported within about a minute.
+DEFAULT_CONNECT_TIMEOUT = 5.0
+DEFAULT_READ_TIMEOUT = 15.0
 RAW_BODY = "ddbkit.raw_body"
-RAW_OPERATIONS = ("Scan", "Query", "BatchGetItem")
+BAD_CHECKSUM = "ddbkit.bad_checksum"
 PREPARED_OPERATIONS = ("BatchWriteItem",)
 _raw_mode = threading.local()
 _prepared = threading.local()
@@ -80,13 +81,50 @@ def _use_prepared_body(params: dict[str, Any], **_: Any) -> None:
         params["body"] = body
 
 
-def _keep_raw_body(
+def _check_and_keep_body(
     response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any
 ) -> None:
-    """before-parse handler: keep a 200 reply's body for ddbkit's own decoder (see module doc)."""
-    if getattr(_raw_mode, "active", False) and response_dict.get("status_code") == 200:
-        customized_response_dict[RAW_BODY] = response_dict["body"]
+    """before-parse handler: check a 200 reply's CRC32; keep a raw call's body (module doc).
+
+    botocore's retries are off (ddbkit retries itself), and with them went its CRC32 check, so
+    it is done here: a damaged reply becomes a retryable error instead of wrong data.
+    """
+    if response_dict.get("status_code") != 200:
+        return
+    body = response_dict["body"]
+    expected = response_dict.get("headers", {}).get("x-amz-crc32")
+    if expected is not None and str(zlib.crc32(body) & 0xFFFFFFFF) != str(expected).strip():
+        customized_response_dict[BAD_CHECKSUM] = True
         response_dict["body"] = b"{}"
+        return
+    if getattr(_raw_mode, "active", False):
+        customized_response_dict[RAW_BODY] = body
+        response_dict["body"] = b"{}"
+
+
+def check_endpoint_url(url: str) -> str:
+    """``url`` if it is an http(s) URL with a host and a valid port, else a ValidationError."""
+    fix = "give it as http(s)://HOST[:PORT], e.g. http://127.0.0.1:8000"
+    if not isinstance(url, str) or not url.strip():
+        raise errors.ValidationError(f"the endpoint URL is empty: {fix}")
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port  # raises ValueError for a port out of range or not a number
+    except ValueError as exc:
+        raise errors.ValidationError(f"invalid endpoint URL {url!r} ({exc}): {fix}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise errors.ValidationError(f"invalid endpoint URL {url!r}: {fix}")
+    if port == 0:
+        raise errors.ValidationError(f"invalid endpoint URL {url!r} (port 0): {fix}")
+    return url.strip()
+
+
+def _check_seconds(value: float, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise errors.ValidationError(f"{what} is a number of seconds, not {value!r}")
+    if not (math.isfinite(value) and value > 0):
+        raise errors.ValidationError(f"{what} must be a number of seconds above 0, not {value!r}")
+    return float(value)
 
 
 def connect(
@@ -95,6 +133,9 @@ def connect(
     region: str | None = None,
     profile: str | None = None,
     local: bool = False,
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    read_timeout: float = DEFAULT_READ_TIMEOUT,
+    max_attempts: int | None = None,
 ) -> Database:
     """Connect to DynamoDB.
 
@@ -102,34 +143,57 @@ def connect(
     AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL, ~/.aws files).
     ``local=True`` talks to the engine started by ``ddbkit local start`` with dummy credentials
     and never reaches AWS, whatever profile is set.
+
+    Every request is retried by ddbkit alone (see :mod:`ddbkit.retry`): at most ``max_attempts``
+    attempts (default: the profile's or AWS_MAX_ATTEMPTS' ``max_attempts``, else 8) within about
+    a minute; ``connect_timeout`` and ``read_timeout`` bound each attempt.
     """
+    if endpoint_url is not None:
+        endpoint_url = check_endpoint_url(endpoint_url)
+    timeouts = (
+        _check_seconds(connect_timeout, "connect_timeout"),
+        _check_seconds(read_timeout, "read_timeout"),
+    )
+    if max_attempts is not None and (
+        isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1
+    ):
+        raise errors.ValidationError("max_attempts must be a whole number of 1 or more")
     if local:
         if endpoint_url is None:
             from ddbkit import local as local_engine
 
             endpoint_url = local_engine.running_endpoint()
         session = _isolated_session(region or LOCAL_REGION)
-        return Database(_make_client(session, endpoint_url, user_retry_mode=False), local=True)
+        client = _make_client(session, endpoint_url, timeouts)
+        return Database(client, local=True, retry=_retry_policy(session, max_attempts))
     try:
         session = boto3.session.Session(profile_name=profile, region_name=region)
         if session.region_name is None and endpoint_url is not None:
             # A custom endpoint (DynamoDB Local, Alternator, LocalStack) still needs a region
             # to sign with; any region will do there.
             session = boto3.session.Session(profile_name=profile, region_name=LOCAL_REGION)
-        user_mode = _user_set_retry_mode(session)
-        client = _make_client(session, endpoint_url, user_retry_mode=user_mode)
-    except ProfileNotFound as exc:
-        raise errors.CredentialsError(
-            f"AWS profile {exc.kwargs.get('profile')!r} not found: check --profile / AWS_PROFILE "
-            "and ~/.aws/config",
+        retry = _retry_policy(session, max_attempts)
+        client = _make_client(session, endpoint_url, timeouts)
+    except BotoCoreError as exc:
+        raise _connect_error(exc) from exc
+    except ValueError as exc:  # botocore's own check of an endpoint from AWS_ENDPOINT_URL etc.
+        raise errors.ValidationError(
+            f"invalid endpoint: {exc}: fix AWS_ENDPOINT_URL / the profile's endpoint_url, or "
+            "pass --endpoint-url",
             cause=exc,
         ) from exc
-    except NoRegionError as exc:
-        raise errors.ValidationError(
+    return Database(client, retry=retry)
+
+
+def _connect_error(exc: BotoCoreError) -> errors.DdbkitError:
+    from botocore.exceptions import NoRegionError
+
+    if isinstance(exc, NoRegionError):
+        return errors.ValidationError(
             "no AWS region configured: pass --region, set AWS_REGION, or run 'aws configure'",
             cause=exc,
-        ) from exc
-    return Database(client)
+        )
+    return setup_error(exc) or translate(exc, Context(endpoint="AWS"))
 
 
 def _isolated_session(region: str) -> boto3.session.Session:
@@ -150,19 +214,29 @@ def _isolated_session(region: str) -> boto3.session.Session:
     )
 
 
-def _user_set_retry_mode(session: boto3.session.Session) -> bool:
-    if os.environ.get("AWS_RETRY_MODE"):
-        return True
-    scoped = session._session.get_scoped_config()  # the profile's own settings, no defaults
-    return "retry_mode" in scoped
+def _retry_policy(session: boto3.session.Session, max_attempts: int | None) -> Backoff:
+    """ddbkit's retry budget: the caller's, else the user's AWS ``max_attempts``, else ours."""
+    if max_attempts is None:
+        configured = session._session.get_config_variable("max_attempts")
+        try:
+            max_attempts = int(configured) if configured is not None else None
+        except (TypeError, ValueError):
+            raise errors.ValidationError(
+                f"max_attempts {configured!r} in the AWS config is not a whole number: fix it"
+            ) from None
+    return Backoff(max_attempts=max_attempts) if max_attempts else Backoff()
 
 
 def _make_client(
-    session: boto3.session.Session, endpoint_url: str | None, *, user_retry_mode: bool
+    session: boto3.session.Session, endpoint_url: str | None, timeouts: tuple[float, float]
 ) -> Any:
+    connect_timeout, read_timeout = timeouts
     config = Config(
         max_pool_connections=DEFAULT_POOL_SIZE,
-        retries=None if user_retry_mode else {"mode": "standard"},
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        # ddbkit retries every request itself: one budget (retry.py), not botocore's inside ours.
+        retries={"mode": "standard", "total_max_attempts": 1},
     )
     return session.client("dynamodb", endpoint_url=endpoint_url, config=config)
 
@@ -170,9 +244,10 @@ def _make_client(
 class Database:
     """A connection to one DynamoDB endpoint in one region."""
 
-    def __init__(self, client: Any, *, local: bool = False) -> None:
+    def __init__(self, client: Any, *, local: bool = False, retry: Backoff | None = None) -> None:
         self.client = client
         self.local = local
+        self.retry = retry or Backoff()
         # unique_id: two Database objects on one client must not register twice (a second
         # before-parse handler would keep the placeholder "{}" instead of the real body).
         for operation in PREPARED_OPERATIONS:
@@ -181,12 +256,9 @@ class Database:
                 _use_prepared_body,
                 unique_id=f"ddbkit-prepared-{operation}",
             )
-        for operation in RAW_OPERATIONS:
-            client.meta.events.register(
-                f"before-parse.dynamodb.{operation}",
-                _keep_raw_body,
-                unique_id=f"ddbkit-raw-{operation}",
-            )
+        client.meta.events.register(
+            "before-parse.dynamodb", _check_and_keep_body, unique_id="ddbkit-before-parse"
+        )
 
     @property
     def endpoint_url(self) -> str:
@@ -195,64 +267,94 @@ class Database:
     @property
     def on_loopback(self) -> bool:
         """Whether the endpoint is on this machine (DynamoDB Local and other local engines)."""
-        from urllib.parse import urlparse
-
-        host = (urlparse(self.endpoint_url).hostname or "").lower()
+        host = (urlsplit(self.endpoint_url).hostname or "").lower()
         return self.local or host in ("localhost", "::1") or host.startswith("127.")
 
     @property
     def region(self) -> str:
         return str(self.client.meta.region_name)
 
+    @property
+    def read_timeout(self) -> float:
+        return float(self.client.meta.config.read_timeout)
+
     def __repr__(self) -> str:
         return f"<Database {self.endpoint_url} region={self.region}>"
 
-    def call(self, operation: str, *, table: str | None = None, **params: Any) -> dict[str, Any]:
-        """Send one DynamoDB request, turning every botocore failure into a DdbkitError."""
+    def call(
+        self,
+        operation: str,
+        *,
+        table: str | None = None,
+        stop: threading.Event | None = None,
+        **params: Any,
+    ) -> dict[str, Any]:
+        """Send one DynamoDB request, retried within the budget; failures become DdbkitErrors.
+
+        With ``stop``, a wait between attempts ends when it is set (:class:`ddbkit.retry.Stopped`).
+        """
+        return call_with_retries(
+            lambda: self.call_once(operation, table=table, **params), self.retry, stop=stop
+        )
+
+    def call_once(
+        self, operation: str, *, table: str | None = None, **params: Any
+    ) -> dict[str, Any]:
+        """Send one DynamoDB request once (for loops that retry themselves: the batch writer)."""
         log.debug("%s %s", operation, _redacted(params))
         try:
             result: dict[str, Any] = getattr(self.client, operation)(**params)
-        except ClientError as exc:
-            raise errors.from_client_error(exc, table=table) from exc
-        except (NoCredentialsError, PartialCredentialsError) as exc:
-            raise errors.CredentialsError(
-                "no AWS credentials found: run 'aws configure', set AWS_PROFILE, pass --profile, "
-                "or use --local for the local engine",
-                cause=exc,
-            ) from exc
-        except (EndpointConnectionError, ConnectTimeoutError) as exc:
-            raise errors.EndpointError(_unreachable_message(self), cause=exc) from exc
-        except (ReadTimeoutError, HTTPClientError) as exc:
-            # The connection broke mid-request (reset, timeout, truncated reply): retryable.
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, self._context(operation, table)) from exc
+        if result.pop(BAD_CHECKSUM, False):
             raise errors.EndpointError(
-                f"connection to {self.endpoint_url} broke during {operation}: {exc}", cause=exc
-            ) from exc
-        except BotoCoreError as exc:
-            raise errors.ServiceError(f"{type(exc).__name__}: {exc}", cause=exc) from exc
+                f"the reply from {self.endpoint_url} to {operation} failed its CRC32 check "
+                "(damaged on the way)"
+            )
         return result
+
+    def _context(self, operation: str, table: str | None) -> Context:
+        return Context(
+            endpoint=self.endpoint_url,
+            local=self.local,
+            operation=_operation_name(operation),
+            table=table,
+            read_timeout=self.read_timeout,
+        )
 
     def call_prepared(
         self, operation: str, params: dict[str, Any], placeholder: dict[str, Any], *, table: str
     ) -> dict[str, Any]:
-        """Send ``params`` as a JSON body ddbkit serialized itself (see the module docstring).
+        """Send ``params`` once, as a JSON body ddbkit serialized itself (see the module docstring).
 
         ``placeholder`` is a minimal valid request for botocore to validate and serialize.
         """
         _prepared.body = orjson.dumps(params, default=_base64)
         try:
-            return self.call(operation, table=table, **placeholder)
+            return self.call_once(operation, table=table, **placeholder)
         finally:
             _prepared.body = None
 
-    def call_raw(self, operation: str, *, table: str | None = None, **params: Any) -> bytes:
+    def call_raw(
+        self,
+        operation: str,
+        *,
+        table: str | None = None,
+        stop: threading.Event | None = None,
+        **params: Any,
+    ) -> bytes:
         """Like :meth:`call` for Scan, Query or BatchGetItem, returning the reply's JSON bytes."""
-        _raw_mode.active = True
-        try:
-            reply = self.call(operation, table=table, **params)
-        finally:
-            _raw_mode.active = False
-        body: bytes = reply[RAW_BODY]
-        return body
+
+        def once() -> bytes:
+            _raw_mode.active = True
+            try:
+                reply = self.call_once(operation, table=table, **params)
+            finally:
+                _raw_mode.active = False
+            body: bytes = reply[RAW_BODY]
+            return body
+
+        return call_with_retries(once, self.retry, stop=stop)
 
     def tables(self) -> list[str]:
         """Every table name, across all ListTables pages."""
@@ -329,13 +431,9 @@ class Database:
         return sql_explain(self, query)
 
 
-def _unreachable_message(db: Database) -> str:
-    if db.local:
-        return (
-            f"cannot reach the local engine at {db.endpoint_url}: "
-            "start it with 'ddbkit local start'"
-        )
-    return f"cannot reach {db.endpoint_url}: check --endpoint-url / --region and your network"
+def _operation_name(method: str) -> str:
+    """``batch_write_item`` -> ``BatchWriteItem``, as DynamoDB and its docs name it."""
+    return "".join(part.title() for part in method.split("_"))
 
 
 _SECRET_KEYS = ("Item", "Key", "ExpressionAttributeValues", "ExclusiveStartKey", "RequestItems")

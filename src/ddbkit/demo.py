@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from ddbkit.client import Database
-from ddbkit.errors import TableNotFoundError
+from ddbkit.errors import TableNotFoundError, ValidationError
 from ddbkit.table import Table
 from ddbkit.tables import IndexSpec
 
@@ -110,10 +110,23 @@ def orders(count: int = ORDERS, customers: int = 100, seed: int = 11) -> Iterato
         }
 
 
-def create(db: Database, *, prefix: str = "") -> tuple[Table, Table]:
-    """(Re)create the demo tables and load them; return (users, orders)."""
+def create(db: Database, *, prefix: str = "", replace: bool = False) -> tuple[Table, Table]:
+    """Create the demo tables and load them; return (users, orders).
+
+    Tables that already exist are never touched unless ``replace`` is given: then they are
+    deleted and created anew. Without it, an existing table is a ValidationError before anything
+    is changed.
+    """
     users_name, orders_name = f"{prefix}users", f"{prefix}orders"
-    for name in (users_name, orders_name):
+    existing = set(db.tables())
+    taken = [name for name in (users_name, orders_name) if name in existing]
+    if taken and not replace:
+        raise ValidationError(
+            f"table {', '.join(map(repr, taken))} already exists on {db.endpoint_url}: the demo "
+            "never replaces a table it did not create; pick another --prefix, or "
+            "--replace --yes to drop and recreate it"
+        )
+    for name in taken:
         with contextlib.suppress(TableNotFoundError):
             db.delete_table(name)
     users_table = db.create_table(

@@ -6,6 +6,7 @@ table (``_BY_CODE``); the botocore exception stays reachable as ``.cause``, its 
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 
@@ -32,6 +33,14 @@ class DdbkitError(Exception):
         self.cause = cause
         if retryable is not None:
             self.retryable = retryable
+
+
+def annotated(error: DdbkitError, note: str) -> DdbkitError:
+    """A copy of ``error`` (same class, code, cause) whose message ends with ``; note``."""
+    final = copy.copy(error)
+    final.message = f"{error.message}; {note}"
+    final.args = (final.message,)
+    return final
 
 
 class ValidationError(DdbkitError, ValueError):
@@ -124,6 +133,30 @@ class ServiceError(DdbkitError):
     """Any other error DynamoDB returned."""
 
 
+class IncompleteWriteError(DdbkitError):
+    """A bulk write that did not write every item it was given; ``summary`` says what happened.
+
+    Nothing is dropped silently: ``summary.rejections`` lists every item not written, and why.
+    """
+
+    def __init__(self, message: str, summary: Any) -> None:
+        super().__init__(message)
+        self.summary = summary
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) stopped a long job; the message says what was done and how to go on.
+
+    A KeyboardInterrupt still, so ``except Exception`` never swallows it. ``summary`` is the
+    job's summary (a WriteSummary, an ExportResult ...) when there is one.
+    """
+
+    def __init__(self, message: str, summary: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.summary = summary
+
+
 _BY_CODE: dict[str, type[DdbkitError]] = {
     "ResourceNotFoundException": TableNotFoundError,
     "ConditionalCheckFailedException": ConditionFailedError,
@@ -165,7 +198,8 @@ def from_client_error(error: Any, *, table: str | None = None) -> DdbkitError:
     status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
     info = response.get("Error", {})
     code = str(info.get("Code", "Unknown"))
-    message = str(info.get("Message", "")).strip() or code
+    # One line, whatever the service put in it.
+    message = " ".join(str(info.get("Message", "")).split()) or code
     cls = _BY_CODE.get(code, ServiceError)
     if cls is TableNotFoundError:
         what = f"table {table!r} not found" if table else f"not found: {message}"

@@ -23,7 +23,10 @@ from typing import IO, TYPE_CHECKING, Any
 import orjson
 
 from ddbkit import errors
+from ddbkit.errors import annotated
+from ddbkit.files import cannot_write, check_new_file, open_private
 from ddbkit.formats import FORMATS, PageWriter, writer_for
+from ddbkit.formats.parquet import import_pyarrow
 from ddbkit.paginate import ItemIterator
 from ddbkit.where import WhereInput, as_condition
 
@@ -100,10 +103,8 @@ def export_table(
         raise errors.ValidationError(
             f"--resume works with {' and '.join(RESUMABLE_FORMATS)}, not {format}"
         )
-    if path.exists() and not force:
-        raise errors.ValidationError(f"{path} exists: add --force to replace it")
-    if not path.parent.is_dir():
-        raise errors.ValidationError(f"folder {path.parent} does not exist")
+    if format == "parquet":
+        import_pyarrow()  # a missing extra is refused before any file is made
     identity: dict[str, Any] = {
         "table": table.name,
         "format": format,
@@ -112,9 +113,7 @@ def export_table(
     }
     state = _load_checkpoint(path, identity) if resume else None
     if state is None:
-        # Fresh start: forget any earlier partial run of the same target.
-        with contextlib.suppress(FileNotFoundError):
-            checkpoint_path(path).unlink()
+        check_new_file(path, force=force, what="export file")
     effective_segments = int(state["segments"]) if state else segments
     items = table.scan(
         condition,
@@ -123,32 +122,66 @@ def export_table(
         rate_limit=rate_limit,
         start=state["cursor"] if state else None,
     )
+    if state is None:
+        # Fresh start: forget any earlier partial run of the same target.
+        with contextlib.suppress(FileNotFoundError):
+            checkpoint_path(path).unlink()
     identity["segments"] = items.segments
     began = time.monotonic()
     done_before = int(state["items"]) if state else 0
-    with _open_partial(path, int(state["offset"]) if state else None) as out:
-        last_checkpoint = time.monotonic()
-        interval = checkpoint_seconds()
+    # Line formats are checkpointed whether or not --resume was asked for, so an interrupted
+    # export can always be resumed; csv and parquet are assembled at the end and cannot be.
+    resumable = format in RESUMABLE_FORMATS
+    written = 0
+    try:
+        with _open_partial(path, int(state["offset"]) if state else None) as out:
+            last_checkpoint = time.monotonic()
+            interval = checkpoint_seconds()
 
-        def checkpoint(written: int) -> None:
-            nonlocal last_checkpoint
-            # Once every segment is done the cursor is None, which a resume would read as
-            # "start over": the last checkpoint before that stays the one to resume from.
-            if items.cursor is not None and time.monotonic() - last_checkpoint >= interval:
-                _checkpoint(path, out, identity, items.cursor, done_before + written)
-                last_checkpoint = time.monotonic()
+            def after_page(count: int) -> None:
+                nonlocal last_checkpoint, written
+                written = count
+                # Once every segment is done the cursor is None, which a resume would read as
+                # "start over": the last checkpoint before that stays the one to resume from.
+                due = time.monotonic() - last_checkpoint >= interval
+                if resumable and items.cursor is not None and due:
+                    _checkpoint(path, out, identity, items.cursor, done_before + count)
+                    last_checkpoint = time.monotonic()
 
-        written = _write_pages(
-            items, writer_for(format, out), progress, after_page=checkpoint if resume else None
-        )
-        count = done_before + written
-        out.flush()
-        os.fsync(out.fileno())
+            written = _write_pages(items, writer_for(format, out), progress, after_page=after_page)
+            out.flush()
+            os.fsync(out.fileno())
+    except KeyboardInterrupt:
+        note = _leftover(path, resumable, done_before + written)
+        raise errors.Interrupted(f"export of {table.name!r} interrupted: {note}") from None
+    except OSError as exc:  # the disk filled up, the folder went away...
+        note = _leftover(path, resumable, done_before + written)
+        raise errors.ValidationError(f"{cannot_write(partial_path(path), exc)}; {note}") from None
+    except errors.DdbkitError as exc:  # e.g. the endpoint stopped answering
+        raise annotated(exc, _leftover(path, resumable, done_before + written)) from exc
     os.replace(partial_path(path), path)
     _fsync_dir(path.parent)
     with contextlib.suppress(FileNotFoundError):
         checkpoint_path(path).unlink()
-    return ExportResult(count, time.monotonic() - began, str(path), format, done_before)
+    return ExportResult(
+        done_before + written, time.monotonic() - began, str(path), format, done_before
+    )
+
+
+def _leftover(path: Path, resumable: bool, items: int) -> str:
+    """What an export that stopped early leaves, said in one clause: a partial file that
+    ``--resume`` continues, or nothing (the partial file of a format that cannot resume is
+    removed)."""
+    partial = partial_path(path)
+    if resumable and checkpoint_path(path).exists():
+        return (
+            f"about {items:,} items are in {partial}: run the same command with --resume to go "
+            f"on from the last checkpoint (or delete {partial} to start over)"
+        )
+    for leftover in (partial, checkpoint_path(path)):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+    return f"nothing was written to {path}; run it again"
 
 
 def _write_pages(
@@ -172,9 +205,14 @@ def _write_pages(
 
 def _open_partial(path: Path, offset: int | None) -> IO[bytes]:
     partial = partial_path(path)
+    try:
+        # The export itself is the user's file, made with their umask like any other; only the
+        # side files (checkpoint, rejects, undo) are owner-only.
+        out = partial.open("wb" if offset is None else "r+b")
+    except OSError as exc:
+        raise cannot_write(partial, exc) from None
     if offset is None:
-        return partial.open("wb")
-    out = partial.open("r+b")
+        return out
     # Everything after the checkpointed length was written after the last checkpoint and will
     # be written again by the resumed segments: cut it off.
     out.truncate(offset)
@@ -191,7 +229,7 @@ def _checkpoint(
     record = {**identity, "offset": out.tell(), "cursor": cursor, "items": items}
     target = checkpoint_path(path)
     temporary = target.with_name(target.name + ".tmp")
-    with temporary.open("wb") as handle:
+    with open_private(temporary, "wb") as handle:
         handle.write(orjson.dumps(record))
         handle.flush()
         os.fsync(handle.fileno())

@@ -101,8 +101,18 @@ def _u_escape(char: str) -> str:
     return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A named parameter (``:name``) not bound to a value yet: only in text parsed to find
+    which attributes its parameters are compared with (:func:`ddbkit.where.param_targets`)."""
+
+    name: str
+
+
 def render_value(value: Any) -> str:
     """A Python value as a where-language literal (``debug`` output)."""
+    if isinstance(value, Param):
+        return f":{value.name}"
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -811,20 +821,25 @@ def build_update(
     add: PathMapping | str | None = None,
     remove: Iterable[PathLike] | str | None = None,
     delete: PathMapping | str | None = None,
+    bindings: Any = None,
 ) -> Update:
     """An :class:`Update` from mappings (path -> Python value) or clause strings.
 
     Strings use the where-language clause syntax (see :mod:`ddbkit.where`): ``set="n = n + 1,
-    nick = 'x'"``, ``add="logins = 1"``, ``remove="a, b.c[0]"``, ``delete="tags = <<'x'>>"``.
+    nick = 'x'"``, ``add="logins = 1"``, ``remove="a, b.c[0]"``, ``delete="tags = <<'x'>>"``;
+    ``bindings`` (a :class:`ddbkit.where.Bindings`) gives their ``:name`` parameters values.
     In a ``set`` mapping a value may also be an update node (``Path``, ``IfNotExists`` ...).
     """
     from ddbkit import where  # here, not at the top: where.py imports this module
 
+    def parse(clause: Callable[..., Any]) -> Callable[[str], Any]:
+        return lambda text: clause(text, bindings)
+
     return Update(
-        set=tuple(_clause(set, where.parse_set_clause, _set_operand)),
-        add=tuple(_clause(add, where.parse_add_clause, Value)),
+        set=tuple(_clause(set, parse(where.parse_set_clause), _set_operand)),
+        add=tuple(_clause(add, parse(where.parse_add_clause), Value)),
         remove=tuple(_remove_paths(remove)),
-        delete=tuple(_clause(delete, where.parse_delete_clause, Value)),
+        delete=tuple(_clause(delete, parse(where.parse_delete_clause), Value)),
     )
 
 

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from ddbkit import errors
-from ddbkit.batch import BatchWriter, Rejection, WriteSummary
-from ddbkit.formats import READABLE_FORMATS, format_from_path, reader_for
+from ddbkit.batch import BatchWriter, Rejection, WriteSummary, settled
+from ddbkit.files import check_new_file, open_private
+from ddbkit.formats import READABLE_FORMATS, awsexport, format_from_path, reader_for
 from ddbkit.jsonvalues import dumps_plain
 
 if TYPE_CHECKING:
@@ -30,19 +31,33 @@ def import_file(
     reject_path: str | Path | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> WriteSummary:
-    """Write every item of ``source`` ("-" for stdin) into ``table``; see :class:`WriteSummary`."""
+    """Write every item of ``source`` ("-" for stdin) into ``table``; see :class:`WriteSummary`.
+
+    ``source`` may also be a DynamoDB export to S3 as AWS lays it out (a folder holding
+    ``manifest-summary.json``; see :mod:`ddbkit.formats.awsexport`).
+
+    Raises :class:`~ddbkit.errors.IncompleteWriteError` (summary attached) unless every item
+    read was written, superseded by a later line with the same key, or, with
+    ``on_error="skip"``, rejected into the reject file; Ctrl-C raises
+    :class:`~ddbkit.errors.Interrupted` saying how to finish.
+    """
     chosen = format or (format_from_path(str(source)) if str(source) != "-" else None) or "jsonl"
     if chosen not in READABLE_FORMATS:
         raise errors.ValidationError(f"import reads {', '.join(READABLE_FORMATS)}, not {chosen!r}")
     rejects = Path(reject_path) if reject_path else default_reject_path(table.name, source)
     with contextlib.ExitStack() as stack:
-        stream = _open_source(source, stack)
+        if awsexport.is_export_folder(source):  # manifests and md5s are checked right here
+            records = awsexport.read_export_folder(source, types=types)
+        else:
+            records = reader_for(chosen, _open_source(source, stack), types=types)
+        keys = table.keys  # the table must exist before a reject file is made
+        check_new_file(rejects, force=True, what="reject file")
         reject_sink = _RejectFile(rejects)
         stack.callback(reject_sink.close)
         writer = BatchWriter(
             table.db,
             table.name,
-            table.keys,
+            keys,
             workers=workers,
             rate_limit=rate_limit,
             on_error=on_error,
@@ -50,17 +65,22 @@ def import_file(
             progress=progress,
         )
         began = time.monotonic()
-        records = _records(
-            reader_for(chosen, stream, types=types), reject_sink, stop=on_error == "stop"
-        )
-        summary = writer.write(records)
+        summary = writer.write(_records(records, reject_sink, stop=on_error == "stop"))
         summary.elapsed = time.monotonic() - began
     summary.read += reject_sink.unreadable
     summary.rejected += reject_sink.unreadable
     summary.rejections.extend(reject_sink.unreadable_lines)
-    summary.stopped = summary.stopped or reject_sink.stopped
+    if reject_sink.stopped_at:
+        summary.stopped = True
+        summary.stopped_at = summary.stopped_at or reject_sink.stopped_at
     summary.rejects_path = str(rejects) if reject_sink.count else None
-    return summary
+    return settled(
+        summary,
+        f"import into {table.name!r}",
+        on_error,
+        resume="importing the same file again finishes the job (a put replaces the item with "
+        "the same key, so none is doubled)",
+    )
 
 
 def default_reject_path(table: str, source: str | Path) -> Path:
@@ -74,9 +94,16 @@ def _open_source(source: str | Path, stack: contextlib.ExitStack) -> IO[bytes]:
     if str(source) == "-":
         return sys.stdin.buffer
     path = Path(source)
-    if not path.is_file():
-        raise errors.ValidationError(f"no such file: {path}")
-    return stack.enter_context(path.open("rb"))
+    if path.is_dir():
+        raise errors.ValidationError(
+            f"{path} is a folder: give a jsonl, ddb-json or csv file (or a DynamoDB export folder)"
+        )
+    try:
+        return stack.enter_context(path.open("rb"))
+    except FileNotFoundError:
+        raise errors.ValidationError(f"no such file: {path}") from None
+    except OSError as exc:
+        raise errors.ValidationError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 def _records(
@@ -93,26 +120,28 @@ def _records(
             sink.unreadable += 1
             sink.unreadable_lines.append(rejection)
             if stop:
-                sink.stopped = True
+                sink.stopped_at = str(item)
                 return
             continue
         yield line, item
 
 
 class _RejectFile:
-    """Rejected items as JSON Lines ({"line", "reason", "item"}), created on the first one."""
+    """Rejected items as JSON Lines ({"line", "reason", "item"}), owner-only (mode 0600).
+
+    Opened before the first item is written, so a path that cannot be written is refused before
+    anything happens; removed again at the end if nothing was rejected.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.count = 0
         self.unreadable = 0
         self.unreadable_lines: list[Rejection] = []
-        self.stopped = False
-        self._handle: IO[str] | None = None
+        self.stopped_at: str | None = None
+        self._handle: IO[str] = open_private(path, "w", encoding="utf-8")
 
     def add(self, rejection: Rejection) -> None:
-        if self._handle is None:
-            self._handle = self.path.open("w", encoding="utf-8")
         record = {"line": rejection.line, "reason": rejection.reason, "item": rejection.item}
         try:
             text = dumps_plain(record)
@@ -123,5 +152,7 @@ class _RejectFile:
         self.count += 1
 
     def close(self) -> None:
-        if self._handle is not None:
-            self._handle.close()
+        self._handle.close()
+        if self.count == 0:
+            with contextlib.suppress(OSError):
+                self.path.unlink()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -21,12 +22,22 @@ from typing import Any
 import orjson
 
 from ddbkit.errors import InvalidValueError, ValidationError
-from ddbkit.serialize import from_attribute, from_item, parse_number, to_attribute, to_item
+from ddbkit.serialize import (
+    SURROGATE,
+    from_attribute,
+    from_item,
+    parse_number,
+    to_attribute,
+    to_item,
+)
 
-__all__ = ["dumps_plain", "dumps_typed", "loads_exact", "loads_typed"]
+__all__ = ["decode_reply", "dumps_plain", "dumps_typed", "loads_exact", "loads_typed"]
+
+log = logging.getLogger("ddbkit")
 
 _TAGS_NOT_MAP = frozenset(("S", "N", "B", "BOOL", "NULL", "L", "SS", "NS", "BS"))
 _ALL_TAGS = _TAGS_NOT_MAP | {"M"}
+_REPLACEMENT = "\ufffd"
 _INT_MIN = -(2**63)  # orjson writes integers in this range itself
 _INT_MAX = 2**64 - 1
 
@@ -255,3 +266,67 @@ def _located_error(text: str, reason: str) -> ValidationError:
             f"invalid JSON: {reason} at line {error.lineno} column {error.colno}"
         )
     return ValidationError(f"invalid JSON: {reason}")  # pragma: no cover - orjson refuses too
+
+
+# ---------------------------------------------------------------------------------------------
+# Replies
+
+
+def decode_reply(body: bytes, table: str | None = None) -> dict[str, Any]:
+    """A DynamoDB reply's JSON bytes -> its document, in raw wire form (B as base64 text).
+
+    An item written by another tool may hold a string that is not valid Unicode (a lone UTF-16
+    surrogate such as ``\\ud800``, which DynamoDB Local stores). orjson refuses the whole page
+    then; instead such strings are read with U+FFFD in place of each surrogate, and a warning on
+    the ``ddbkit`` logger names the attributes, so one bad item neither stops a scan nor an export.
+    """
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        document = _decode_invalid_unicode(body, table)
+    if not isinstance(document, dict):
+        raise ValidationError(f"DynamoDB replied with JSON that is not an object: {body[:60]!r}")
+    return document
+
+
+def _decode_invalid_unicode(body: bytes, table: str | None) -> Any:
+    try:
+        document = json.loads(body.decode("utf-8", "surrogatepass"))
+    except (ValueError, RecursionError) as error:
+        raise ValidationError(f"DynamoDB replied with a body that is not JSON: {error}") from None
+    found: list[str] = []
+    cleaned = _replace_surrogates(document, "", found)
+    if found:
+        shown = ", ".join(sorted(set(found))[:5])
+        where = f" of table {table!r}" if table else ""
+        log.warning(
+            "%d string(s) in a page%s are not valid Unicode (lone UTF-16 surrogates, at %s): "
+            "read with U+FFFD in their place; rewrite those items to fix them",
+            len(found),
+            where,
+            shown,
+        )
+    return cleaned
+
+
+def _replace_surrogates(value: Any, path: str, found: list[str]) -> Any:
+    if isinstance(value, str):
+        if value.isascii():
+            return value
+        # json joins valid surrogate pairs into one character, so any surrogate left is lone.
+        fixed = SURROGATE.sub(_REPLACEMENT, value)
+        if fixed != value:
+            found.append(path or "(a value)")
+        return fixed
+    if isinstance(value, list):
+        return [
+            _replace_surrogates(member, f"{path}[{n}]", found) for n, member in enumerate(value)
+        ]
+    if isinstance(value, dict):
+        out = {}
+        for key, member in value.items():
+            # Type tags (S, M, L ...) are not part of an attribute's path as users write it.
+            step = path if key in _ALL_TAGS else (f"{path}.{key}" if path else key)
+            out[_replace_surrogates(key, path, found)] = _replace_surrogates(member, step, found)
+        return out
+    return value

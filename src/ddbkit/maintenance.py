@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ddbkit import errors
-from ddbkit.batch import BatchWriter, WriteSummary
+from ddbkit.batch import BatchWriter, WriteSummary, settled
+from ddbkit.files import check_new_file, open_private
 from ddbkit.formats import reader_for, writer_for
+from ddbkit.options import WORKERS, WRITE_RATE, optional
 from ddbkit.serialize import from_item
 from ddbkit.tables import IndexSpec
 from ddbkit.where import WhereInput, as_condition
@@ -34,8 +37,17 @@ def copy_table(
     rate_limit: float | None = None,
     write_rate_limit: float | None = None,
     progress: Callable[[int], None] | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> WriteSummary:
-    """Copy every item (matching ``where``) into ``target_name``, creating it like the source."""
+    """Copy every item (matching ``where``) into ``target_name``, creating it like the source.
+
+    Every argument is checked before the target is created. Raises like ``put_many`` with
+    ``on_error="skip"``: items the target can never take are skipped and listed, items it kept
+    refusing raise :class:`~ddbkit.errors.IncompleteWriteError`; Ctrl-C says how to finish.
+    """
+    scan = source.scan(where, segments=segments, rate_limit=rate_limit, params=params)
+    WORKERS.check(workers)
+    optional(WRITE_RATE, write_rate_limit)
     info = source.info()
     if target_name not in target_db.tables():
         create_like(target_db, target_name, info)
@@ -45,7 +57,6 @@ def copy_table(
             f"table {target_name!r} has keys {', '.join(map(str, target.keys.attributes))}, "
             f"but {source.name!r} has {', '.join(map(str, info.keys.attributes))}"
         )
-    scan = source.scan(where, segments=segments, rate_limit=rate_limit)
     items = ((0, from_item(raw)) for page in scan.raw_pages() for raw in page.items)
     writer = BatchWriter(
         target_db,
@@ -56,7 +67,12 @@ def copy_table(
         on_error="skip",
         progress=progress,
     )
-    return writer.write(items)
+    return settled(
+        writer.write(items),
+        f"copy {source.name!r} to {target_name!r}",
+        "skip",
+        resume="copying again finishes the job (a put replaces the item with the same key)",
+    )
 
 
 def create_like(db: Database, name: str, info: TableInfo) -> None:
@@ -108,7 +124,8 @@ def truncate(
     writer = BatchWriter(
         table.db, table.name, table.keys, action="delete", workers=workers, progress=progress
     )
-    return writer.write((0, key) for key in _keys_of(table, None, segments))
+    summary = writer.write((0, key) for key in _keys_of(table, None, segments))
+    return settled(summary, f"truncate {table.name!r}", resume="truncating again finishes the job")
 
 
 @dataclass(frozen=True)
@@ -119,8 +136,11 @@ class DeletePreview:
     sample_keys: list[dict[str, Any]]
 
 
-def preview_delete(table: Table, where: WhereInput) -> DeletePreview:
-    condition = as_condition(where)
+def preview_delete(
+    table: Table, where: WhereInput, params: Mapping[str, Any] | None = None
+) -> DeletePreview:
+    """How many items ``where`` matches, and the keys of the first few."""
+    condition = as_condition(where, params)
     if condition is None:
         raise errors.ValidationError("give a where-clause; to delete everything use truncate")
     sample = []
@@ -139,6 +159,7 @@ def delete_where(
     undo_path: str | Path,
     workers: int = 8,
     progress: Callable[[int], None] | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> WriteSummary:
     """Delete the items matching ``where``, after saving them to ``undo_path`` (ddb-json).
 
@@ -147,20 +168,27 @@ def delete_where(
     an item changed by someone else between the snapshot and its delete is deleted all the same
     (the undo file then holds the version read), as with any scan-then-delete.
     """
-    condition = as_condition(where)
+    condition = as_condition(where, params)
     if condition is None:
         raise errors.ValidationError("give a where-clause; to delete everything use truncate")
     undo = Path(undo_path)
-    if undo.exists():
-        raise errors.ValidationError(f"undo file {undo} exists: pick another --undo path")
+    check_new_file(undo, what="undo file")
     plan = table.explain(condition)
-    with undo.open("wb") as out:
-        writer = writer_for("ddb-json", out)
-        for page in table.run(plan).raw_pages():
-            writer.write_page(page.items)
-        writer.close()
-        out.flush()
-        os.fsync(out.fileno())
+    try:
+        with open_private(undo, "wb") as out:
+            writer = writer_for("ddb-json", out)
+            for page in table.run(plan).raw_pages():
+                writer.write_page(page.items)
+            writer.close()
+            out.flush()
+            os.fsync(out.fileno())
+    except KeyboardInterrupt:
+        with contextlib.suppress(OSError):
+            undo.unlink()
+        raise errors.Interrupted(
+            f"delete from {table.name!r} interrupted while saving the matching items: nothing "
+            "was deleted (the partial undo file is removed); run it again"
+        ) from None
     deleter = BatchWriter(
         table.db, table.name, table.keys, action="delete", workers=workers, progress=progress
     )
@@ -168,8 +196,14 @@ def delete_where(
     # memory stays flat however many items match.
     names = table.keys.names
     with undo.open("rb") as saved:
-        return deleter.write(
+        summary = deleter.write(
             (line, {n: item[n] for n in names})
             for line, item in reader_for("ddb-json", saved)
             if isinstance(item, dict)
         )
+    return settled(
+        summary,
+        f"delete from {table.name!r}",
+        resume=f"every matching item is saved in {undo}; bring the deleted ones back with "
+        f"'ddbkit import {table.name} {undo} --format ddb-json', or run the delete again",
+    )

@@ -139,6 +139,16 @@ class IndexInfo:
         }
 
 
+def format_bytes(size: float) -> str:
+    """``812 B``, ``3.4 KB``, ``1.2 MB``, ``5.0 GB``."""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TB"
+
+
 @dataclass(frozen=True)
 class ScanEstimate:
     """What one full scan of the table costs: 1 MB pages and eventually consistent RCUs."""
@@ -147,11 +157,19 @@ class ScanEstimate:
     read_capacity_units: int
 
     @classmethod
-    def for_size(cls, size_bytes: int) -> ScanEstimate:
-        # Scan reads at most 1 MB a page; an eventually consistent read costs half an RCU per 4 KB.
+    def for_size(cls, size_bytes: int, *, consistent: bool = False) -> ScanEstimate:
+        # Scan reads at most 1 MB a page; an eventually consistent read costs half an RCU per
+        # 4 KB, a strongly consistent one a whole RCU.
         pages = max(1, math.ceil(size_bytes / ONE_MB))
-        rcu = math.ceil(size_bytes / 4096 / 2)
+        rcu = math.ceil(size_bytes / 4096 / (1 if consistent else 2))
         return cls(pages=pages, read_capacity_units=rcu)
+
+    def describe(self, consistent: bool = False) -> str:
+        kind = "strongly" if consistent else "eventually"
+        return (
+            f"~{self.read_capacity_units:,} RCU ({kind} consistent), ~{self.pages:,} pages of "
+            "1 MB: every item is read (from DescribeTable's size, updated about every six hours)"
+        )
 
 
 @dataclass(frozen=True)

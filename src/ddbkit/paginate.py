@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ddbkit import errors
-from ddbkit.jsonvalues import dumps_typed, loads_typed
+from ddbkit.jsonvalues import decode_reply, dumps_typed, loads_typed
 from ddbkit.ratelimit import RateLimiter
-from ddbkit.retry import Backoff, call_with_retries
+from ddbkit.retry import Stopped
 from ddbkit.serialize import from_item, to_item
 
 if TYPE_CHECKING:
@@ -42,6 +42,7 @@ Wire = dict[str, Any]
 Item = dict[str, Any]
 _DONE = "done"
 SCAN_THREAD = "ddbkit-segment"  # name prefix of a parallel walk's threads
+MAX_SEGMENT_THREADS = 64
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,6 @@ def raw_pages(
     start: Wire | None = None,
     page_limit: Callable[[], int | None] | None = None,
     fast: bool = True,
-    backoff: Backoff | None = None,
     limiter: RateLimiter | None = None,
     stop: threading.Event | None = None,
     decode: bool = True,
@@ -188,24 +188,22 @@ def raw_pages(
     ``fast=False`` takes botocore's own parser instead (kept to prove both agree).
     ``decode=False`` yields ``{"body": <the page's JSON bytes>, "LastEvaluatedKey": <key or
     None>}`` without decoding the items in Python (sql hands the bytes to DuckDB as they are).
+    Each request is retried within the connection's budget; a set ``stop`` ends the walk, also
+    in the middle of a wait between attempts.
     """
     request = dict(params)
     if limiter is not None:
         request["ReturnConsumedCapacity"] = "TOTAL"
     if start is not None:
         request["ExclusiveStartKey"] = start
-    # A stopped walk must not sit out a backoff: stop.wait returns as soon as it is set.
-    policy = backoff or (Backoff(sleep=stop.wait) if stop is not None else Backoff())
 
     def send() -> dict[str, Any]:
-        if stop is not None and stop.is_set():
-            raise _Stopped
         if not decode:
-            return _undecoded(db.call_raw(operation, table=table, **request), limiter is not None)
+            body = db.call_raw(operation, table=table, stop=stop, **request)
+            return _undecoded(body, limiter is not None)
         if fast:
-            reply: dict[str, Any] = orjson.loads(db.call_raw(operation, table=table, **request))
-            return reply
-        return db.call(operation, table=table, **request)
+            return decode_reply(db.call_raw(operation, table=table, stop=stop, **request), table)
+        return db.call(operation, table=table, stop=stop, **request)
 
     while stop is None or not stop.is_set():
         if page_limit is not None:
@@ -217,8 +215,8 @@ def raw_pages(
         if limiter is not None:
             limiter.acquire()
         try:
-            reply = call_with_retries(send, policy)
-        except _Stopped:
+            reply = send()
+        except Stopped:
             return
         if limiter is not None:
             limiter.consume(_consumed(reply))
@@ -248,7 +246,7 @@ def _undecoded(body: bytes, want_capacity: bool) -> dict[str, Any]:
     """
     reply: dict[str, Any] = {"body": body, "LastEvaluatedKey": None}
     if want_capacity:  # the rate limiter needs ConsumedCapacity: rare, so take the slow way
-        full = orjson.loads(body)
+        full = decode_reply(body)
         reply["LastEvaluatedKey"] = full.get("LastEvaluatedKey")
         reply["ConsumedCapacity"] = full.get("ConsumedCapacity")
         return reply
@@ -264,12 +262,8 @@ def _undecoded(body: bytes, want_capacity: bool) -> dict[str, Any]:
             return reply
     except ValueError:
         pass
-    reply["LastEvaluatedKey"] = orjson.loads(body).get("LastEvaluatedKey")
+    reply["LastEvaluatedKey"] = decode_reply(body).get("LastEvaluatedKey")
     return reply
-
-
-class _Stopped(Exception):
-    """The consumer has gone: end this segment's walk."""
 
 
 def _consumed(reply: Mapping[str, Any]) -> float:
@@ -351,7 +345,15 @@ def _merge_threads(
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     # A small bounded queue: workers run at most two pages ahead of the consumer, so memory
     # stays flat however large the table, and a slow writer slows the scan instead of piling up.
-    pending: queue.Queue[object] = queue.Queue(maxsize=2 * len(sources))
+    # At most MAX_SEGMENT_THREADS segments are walked at once; each thread takes the next
+    # segment when its own is done, so a million segments never mean a million threads.
+    todo: queue.SimpleQueue[Callable[[threading.Event | None], Iterator[dict[str, Any]]]] = (
+        queue.SimpleQueue()
+    )
+    for make in sources:
+        todo.put(make)
+    count = min(len(sources), MAX_SEGMENT_THREADS)
+    pending: queue.Queue[object] = queue.Queue(maxsize=2 * count)
     stop = threading.Event()
 
     def put(value: object) -> bool:
@@ -363,19 +365,23 @@ def _merge_threads(
                 continue
         return False
 
-    def work(make: Callable[[threading.Event | None], Iterator[dict[str, Any]]]) -> None:
+    def work() -> None:
         try:
-            for reply in make(stop):
-                if not put(reply):
-                    return
+            while not stop.is_set():
+                try:
+                    make = todo.get_nowait()
+                except queue.Empty:
+                    break
+                for reply in make(stop):
+                    if not put(reply):
+                        return
         except BaseException as exc:  # handed to the consumer, who re-raises it
             put(exc)
             return
         put(_END)
 
     threads = [
-        threading.Thread(target=work, args=(m,), daemon=True, name=f"{SCAN_THREAD}-{n}")
-        for n, m in enumerate(sources)
+        threading.Thread(target=work, daemon=True, name=f"{SCAN_THREAD}-{n}") for n in range(count)
     ]
     for thread in threads:
         thread.start()

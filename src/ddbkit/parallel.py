@@ -14,9 +14,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ddbkit.client import Database
 
-MAX_SEGMENTS = 1_000_000  # DynamoDB's own limit on TotalSegments
 BYTES_PER_SEGMENT = 8 * 1024 * 1024
 MAX_AUTO_SEGMENTS = 8
+# More segments than 1 MB pages only add requests (each segment costs at least one). Sizes come
+# from DescribeTable and may be hours old, so a generous floor keeps a freshly loaded table
+# scannable in parallel all the same.
+PAGE_BYTES = 1024 * 1024
+MIN_USEFUL_SEGMENTS = 16
 # DynamoDB Local evaluates every remaining item of a segment for each Scan page before it cuts
 # the page at 1 MB, so a walk costs time quadratic in the table size (./run bench measured
 # 13 s for 60k items unbounded, 2.4 s with 1,000-item pages). Real DynamoDB does not, and there
@@ -27,6 +31,11 @@ LOCAL_ENGINE_PAGE_SIZE = 1000
 def auto_segments(size_bytes: int) -> int:
     """The default segment count for a table of ``size_bytes``: 1 up to 8 MB, at most 8."""
     return max(1, min(MAX_AUTO_SEGMENTS, math.ceil(size_bytes / BYTES_PER_SEGMENT)))
+
+
+def useful_segments(size_bytes: int) -> int:
+    """The most segments a table of ``size_bytes`` can use: one per 1 MB page, at least 16."""
+    return max(MIN_USEFUL_SEGMENTS, math.ceil(size_bytes / PAGE_BYTES))
 
 
 def default_page_size(db: Database) -> int | None:

@@ -24,7 +24,7 @@ from ddbkit.expressions import (
     conjuncts,
     paths_in,
 )
-from ddbkit.models import IndexInfo, KeyAttribute, KeySchema, TableInfo
+from ddbkit.models import IndexInfo, KeyAttribute, KeySchema, ScanEstimate, TableInfo
 
 SORT_KEY_OPERATORS = frozenset({"=", "<", "<=", ">", ">="})
 _FLIPPED = {"=": "=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
@@ -41,6 +41,17 @@ class Plan:
     attributes: tuple[str, ...] | None
     consistent: bool = False
     reasons: tuple[str, ...] = field(default=())
+    estimate: ScanEstimate | None = None  # what a Scan costs, when the table's size is known
+
+    @property
+    def cost(self) -> str:
+        """The estimated read cost, one line."""
+        if self.estimate is not None:
+            return self.estimate.describe(self.consistent)
+        if self.operation == "Query":
+            unit = "1 RCU" if self.consistent else "0.5 RCU"
+            return f"only the matching key range is read: {unit} per 4 KB of it, 1 MB a page"
+        return "every item is read (the table's size is not known here)"
 
     def describe(self) -> str:
         """Human-readable plan, as ``--explain`` prints it."""
@@ -50,6 +61,7 @@ class Plan:
             f"key condition: {self.key_condition.debug() if self.key_condition else '-'}",
             f"filter:        {self.filter.debug() if self.filter else '-'}",
             f"projection:    {', '.join(self.attributes) if self.attributes else 'all attributes'}",
+            f"estimate:      {self.cost}",
         ]
         if self.reasons:
             lines.append("why:")
@@ -65,6 +77,15 @@ class Plan:
             "attributes": list(self.attributes) if self.attributes else None,
             "consistent": self.consistent,
             "reasons": list(self.reasons),
+            "estimate": (
+                {
+                    "read_capacity_units": self.estimate.read_capacity_units,
+                    "pages": self.estimate.pages,
+                }
+                if self.estimate
+                else None
+            ),
+            "cost": self.cost,
         }
 
 
@@ -211,7 +232,9 @@ def plan_scan(
     attributes: Sequence[str] | None,
     consistent: bool,
     reasons: tuple[str, ...] = (),
+    size_bytes: int | None = None,
 ) -> Plan:
+    """A Scan of the table (or ``index``); with ``size_bytes``, its estimated cost."""
     return Plan(
         operation="Scan",
         index=index,
@@ -220,6 +243,9 @@ def plan_scan(
         attributes=tuple(attributes) if attributes else None,
         consistent=consistent,
         reasons=reasons,
+        estimate=(
+            None if size_bytes is None else ScanEstimate.for_size(size_bytes, consistent=consistent)
+        ),
     )
 
 
@@ -276,6 +302,7 @@ def plan_find(
             attributes=attributes,
             consistent=consistent,
             reasons=(*reasons, "no key condition can be used, so every item is read"),
+            size_bytes=info.size_bytes,
         )
     best = max(candidates, key=lambda c: c.rank)
     for other in candidates:

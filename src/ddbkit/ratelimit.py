@@ -8,9 +8,12 @@ debt; the next acquire then waits until it is paid back, so the long-run rate ho
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
+
+from ddbkit.errors import ValidationError
 
 
 class RateLimiter:
@@ -23,8 +26,10 @@ class RateLimiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if rate <= 0:
-            raise ValueError("a rate limit must be more than 0 units per second")
+        if not (math.isfinite(rate) and rate > 0):  # NaN fails every comparison: ask for valid
+            raise ValidationError(
+                f"a rate limit is a number of units per second above 0, not {rate}"
+            )
         self.rate = rate
         self._clock = clock
         self._sleep = sleep

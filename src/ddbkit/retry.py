@@ -1,36 +1,56 @@
-"""Backoff with full jitter: the one retry policy of the bulk loops.
+"""Retries: one budget, one backoff, for every request ddbkit sends.
 
-botocore retries each request itself (mode ``standard``), but its retry quota runs dry under
-sustained throttling and then it gives up at once. The page loop and the batch writer put their
-own patient retry around it, so a long export or import rides out throttling, 5xx replies and
-dropped connections instead of failing an hour in. Only errors marked ``retryable`` are retried.
+botocore's own retries are off (``total_max_attempts=1``): ddbkit retries each request itself, so
+one budget bounds the whole wait. Before, botocore's three attempts ran inside ddbkit's fifteen,
+and an endpoint that accepted connections and never answered kept a scan retrying silently for
+most of an hour. Now a request is retried only while it fails with a ``retryable`` error
+(throttling, 5xx, a dropped or timed-out connection): other failures at most ``max_attempts``
+times, throttling for as long as it takes, and neither starting a retry more than
+``max_seconds`` after the first attempt. Each retry is logged at INFO on
+the ``ddbkit`` logger as ``retrying (attempt n of m): reason``; the command line shows those lines
+on stderr. When the budget is spent the last error is raised, its message saying how long it tried.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from ddbkit.errors import DdbkitError
+from ddbkit.errors import DdbkitError, ThrottledError, annotated
 
 T = TypeVar("T")
+log = logging.getLogger("ddbkit")
+
+DEFAULT_MAX_ATTEMPTS = 8
+DEFAULT_MAX_SECONDS = 60.0
+
+
+class Stopped(Exception):
+    """The caller's stop event was set while a request waited for its next attempt."""
 
 
 @dataclass
 class Backoff:
     """Exponential backoff with full jitter (AWS's recommendation): sleep U(0, min(cap, base*2^n)).
 
-    ``sleep`` and ``rng`` are replaceable so tests need no real waiting.
+    ``max_attempts`` and ``max_seconds`` are the retry budget of one request (or, for the batch
+    writer, of one run of rounds without progress). ``sleep``, ``clock`` and ``rng`` are
+    replaceable so tests need no real waiting.
     """
 
     base: float = 0.05
     cap: float = 5.0
-    max_attempts: int = 15
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    max_seconds: float = DEFAULT_MAX_SECONDS
     rng: random.Random = field(default_factory=random.Random)
     sleep: Callable[[float], object] = time.sleep
+    clock: Callable[[], float] = time.monotonic
 
     def delay(self, attempt: int) -> float:
         return self.rng.uniform(0.0, min(self.cap, self.base * (2 ** min(attempt, 30))))
@@ -38,22 +58,66 @@ class Backoff:
     def wait(self, attempt: int) -> None:
         self.sleep(self.delay(attempt))
 
+    def spent(self, failures: int, started: float, delay: float) -> bool:
+        """Whether the budget is spent: ``failures`` errors that count against ``max_attempts``
+        (throttling does not: it is DynamoDB asking to slow down, bounded by time alone), or no
+        time left for a retry that would wait ``delay`` seconds after ``started``."""
+        return failures >= self.max_attempts or self.clock() - started + delay > self.max_seconds
+
+    def announce(self, attempt: int, error: DdbkitError) -> None:
+        """Log one retry as the line the command line shows."""
+        if isinstance(error, ThrottledError):
+            log.info(
+                "retrying (attempt %d, for up to %.0fs while throttled): %s",
+                attempt,
+                self.max_seconds,
+                error,
+            )
+        else:
+            log.info("retrying (attempt %d of %d): %s", attempt, self.max_attempts, error)
+
+    def stoppable(self, stop: threading.Event | None) -> Backoff:
+        """This policy with waits that end as soon as ``stop`` is set."""
+        if stop is None:
+            return self
+        return dataclasses.replace(self, sleep=stop.wait)
+
+
+def gave_up(error: DdbkitError, attempts: int, seconds: float) -> DdbkitError:
+    """``error`` with a note of the spent budget, as the one line a user sees."""
+    plural = "s" if attempts != 1 else ""
+    return annotated(error, f"gave up after {attempts} attempt{plural} in {seconds:.0f}s")
+
 
 def call_with_retries(
     call: Callable[[], T],
     backoff: Backoff,
     *,
+    stop: threading.Event | None = None,
     on_retry: Callable[[DdbkitError], None] | None = None,
 ) -> T:
-    """``call()``, retried with backoff while it fails with a retryable error."""
-    attempt = 0
+    """``call()``, retried with backoff while it fails with a retryable error, within the budget.
+
+    With ``stop``, a wait ends when it is set and :class:`Stopped` is raised instead of retrying.
+    """
+    policy = backoff.stoppable(stop)
+    attempt = failures = 0
+    started = policy.clock()
     while True:
         try:
             return call()
         except DdbkitError as exc:
             attempt += 1
-            if not exc.retryable or attempt >= backoff.max_attempts:
+            if not exc.retryable:
                 raise
+            if not isinstance(exc, ThrottledError):
+                failures += 1
+            delay = policy.delay(attempt - 1)
+            if policy.spent(failures, started, delay):
+                raise gave_up(exc, attempt, policy.clock() - started) from exc
+            policy.announce(attempt + 1, exc)
             if on_retry is not None:
                 on_retry(exc)
-            backoff.wait(attempt - 1)
+            policy.sleep(delay)
+            if stop is not None and stop.is_set():
+                raise Stopped from exc

@@ -41,6 +41,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, NoReturn
@@ -73,6 +74,12 @@ _NAME_FAST = _MAX_NAME_BYTES // 4  # a name this short fits in 65535 bytes whate
 _INT_TEXT_LIMIT = 4300  # Python's own limit for int <-> text; longer integral numbers stay Decimal
 _TYPE_TAGS = frozenset(("S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"))
 _MESSAGE_NUMBER_CHARS = 40
+SURROGATE = re.compile("[\ud800-\udfff]")
+"""A UTF-16 surrogate code point: never valid text on its own, and UTF-8 cannot hold it."""
+_NOT_UNICODE = (
+    "is not valid Unicode: it holds a lone UTF-16 surrogate (as '\\ud800' in JSON), which "
+    "DynamoDB cannot store as UTF-8; remove it or store the bytes as binary"
+)
 
 
 class _Refusal(Exception):
@@ -121,7 +128,7 @@ def to_item(item: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     name: Any = ""
     try:
         for name, value in item.items():
-            if type(name) is not str or not name or len(name) > _NAME_FAST:
+            if type(name) is not str or not name or len(name) > _NAME_FAST or not name.isascii():
                 name = _check_name(name, what="attribute name")
             try:
                 out[name] = _encode(value, 0)
@@ -202,7 +209,10 @@ def _encode(value: Any, depth: int) -> dict[str, Any]:
     # Exact-type checks first (the common case); subclasses and other types go to _encode_other.
     kind = type(value)
     if kind is str:
-        return {"S": value}
+        # isascii() is a flag check; only other text is searched for lone surrogates.
+        if value.isascii() or SURROGATE.search(value) is None:
+            return {"S": value}
+        _refuse_surrogate(value)
     if kind is int:
         return {"N": str(value) if -_INT_FAST < value < _INT_FAST else _format_int(value)}
     if kind is dict:
@@ -226,7 +236,7 @@ def _encode(value: Any, depth: int) -> dict[str, Any]:
 
 def _encode_other(value: Any, depth: int) -> dict[str, Any]:
     if isinstance(value, str):
-        return {"S": str.__str__(value)}
+        return _encode(str.__str__(value), depth)
     if isinstance(value, int):  # bool cannot be subclassed, so this is a real int subclass
         return {"N": _format_int(int(value))}
     if isinstance(value, float):
@@ -259,7 +269,7 @@ def _encode_map(value: Mapping[Any, Any], depth: int) -> dict[str, dict[str, Any
     depth += 1
     out: dict[str, dict[str, Any]] = {}
     for key, item in value.items():
-        if type(key) is not str or not key or len(key) > _NAME_FAST:
+        if type(key) is not str or not key or len(key) > _NAME_FAST or not key.isascii():
             key = _check_name(key, what="map key")
         try:
             out[key] = _encode(item, depth)
@@ -284,6 +294,10 @@ def _encode_list(value: Any, depth: int) -> list[dict[str, Any]]:
     return out
 
 
+def _refuse_surrogate(value: str) -> NoReturn:
+    raise _Refusal(f"the string {_short_repr(value)} {_NOT_UNICODE}")
+
+
 def _refuse_depth() -> NoReturn:
     raise _Refusal(
         f"this value nests maps/lists more than {MAX_DEPTH} levels deep, which DynamoDB refuses; "
@@ -301,6 +315,8 @@ def _check_name(key: Any, *, what: str) -> str:
     if not key:
         raise _Refusal(f"an empty {what} cannot be stored in DynamoDB; give it a name")
     name: str = str.__str__(key)  # an exact str, also for str subclasses
+    if not name.isascii() and SURROGATE.search(name) is not None:
+        raise _Refusal(f"the {what} {_short_repr(name)} {_NOT_UNICODE}")
     if len(name) > _NAME_FAST and len(name.encode("utf-8", "surrogatepass")) > _MAX_NAME_BYTES:
         raise _Refusal(
             f"the {what} {name[:20]!r}... is longer than DynamoDB's {_MAX_NAME_BYTES} bytes; "
@@ -324,7 +340,11 @@ def _encode_set(value: set[Any] | frozenset[Any]) -> dict[str, Any]:
         )
     kind = kinds.pop()
     if kind == "SS":
-        return {"SS": sorted({str.__str__(member) for member in value})}
+        members = {str.__str__(member) for member in value}
+        for member in members:
+            if not member.isascii() and SURROGATE.search(member) is not None:
+                raise _Refusal(f"a member of this string set {_NOT_UNICODE}")
+        return {"SS": sorted(members)}
     if kind == "NS":
         try:
             texts = {_format_number(member) for member in value}

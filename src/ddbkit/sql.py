@@ -28,6 +28,7 @@ import orjson
 
 from ddbkit import errors
 from ddbkit.formats.awsexport import SUMMARY, Export, is_export_folder, open_export
+from ddbkit.models import ScanEstimate
 from ddbkit.parallel import auto_segments
 from ddbkit.plan import Plan
 from ddbkit.sqlload import (
@@ -279,13 +280,12 @@ def _type_unsure(col: Column, literal_tags: frozenset[str]) -> bool:
 
 
 def _estimate(table: Table, plan: Plan) -> str:
-    if plan.operation == "Scan":
-        est = table.info().scan_estimate
-        return (
-            f"Scan reads the whole table: ~{est.read_capacity_units} RCU "
-            f"(eventually consistent), ~{est.pages} pages"
+    if plan.operation == "Scan" and plan.estimate is None:
+        plan = replace(
+            plan,
+            estimate=ScanEstimate.for_size(table.info().size_bytes, consistent=plan.consistent),
         )
-    return "Query reads only the matching key range: RCU depends on its size"
+    return f"{plan.operation}: {plan.cost}"
 
 
 def _is_ddb_json(name: str) -> bool:

@@ -3,28 +3,32 @@
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ddbkit import errors
 from ddbkit.anatomy import SchemaReport, StatsReport, table_schema, table_stats
-from ddbkit.batch import BatchWriter, WriteSummary, get_many
+from ddbkit.batch import BatchWriter, WriteSummary, get_many, settled
 from ddbkit.exporter import ExportResult, export_table
-from ddbkit.expressions import Placeholders, Update, build_update, encode_projection
+from ddbkit.expressions import Condition, Placeholders, Update, build_update, encode_projection
 from ddbkit.importer import import_file
-from ddbkit.models import KeySchema, TableInfo
+from ddbkit.jsonvalues import decode_reply
+from ddbkit.models import KeySchema, TableInfo, format_bytes
+from ddbkit.options import LIMIT, RATE, SEGMENTS, optional
 from ddbkit.paginate import ItemIterator, count_items
-from ddbkit.parallel import MAX_SEGMENTS, auto_segments, default_page_size
+from ddbkit.parallel import auto_segments, default_page_size, useful_segments
 from ddbkit.plan import Plan, plan_find, plan_query, plan_scan
 from ddbkit.ratelimit import RateLimiter
 from ddbkit.serialize import from_item, to_item
-from ddbkit.where import WhereInput, as_condition, parse_path
+from ddbkit.where import Bindings, WhereInput, as_condition, bind_condition, parse_path
 
 if TYPE_CHECKING:
     from ddbkit.client import Database
 
 Item = dict[str, Any]
+log = logging.getLogger("ddbkit")
 
 
 class Table:
@@ -75,8 +79,15 @@ class Table:
         raw = reply.get("Item")
         return None if raw is None else from_item(raw)
 
-    def put(self, item: Mapping[str, Any], *, condition: WhereInput = None) -> None:
-        """Write a whole item, replacing any item with the same key."""
+    def put(
+        self,
+        item: Mapping[str, Any],
+        *,
+        condition: WhereInput = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Write a whole item, replacing any item with the same key (only if ``condition``
+        holds; its ``:name`` parameters are bound from ``params``)."""
         if not isinstance(item, Mapping):
             raise errors.ValidationError(
                 f"an item must be a dict of attribute names to values, not {type(item).__name__}"
@@ -84,21 +95,26 @@ class Table:
         self.key_to_wire(
             {name: item[name] for name in self.keys.names if name in item}, what="item"
         )
-        params: dict[str, Any] = {"Item": to_item(item)}
+        request: dict[str, Any] = {"Item": to_item(item)}
         ph = Placeholders()
-        self._add_condition(params, condition, ph)
-        self._call("put_item", params, ph)
+        self._add_condition(request, as_condition(condition, params), ph)
+        self._call("put_item", request, ph)
 
     def delete(
-        self, key: Mapping[str, Any], *, condition: WhereInput = None, return_old: bool = False
+        self,
+        key: Mapping[str, Any],
+        *,
+        condition: WhereInput = None,
+        params: Mapping[str, Any] | None = None,
+        return_old: bool = False,
     ) -> Item | None:
         """Delete the item with this key; with ``return_old``, return what was deleted (or None)."""
-        params: dict[str, Any] = {"Key": self.key_to_wire(key)}
+        request: dict[str, Any] = {"Key": self.key_to_wire(key)}
         if return_old:
-            params["ReturnValues"] = "ALL_OLD"
+            request["ReturnValues"] = "ALL_OLD"
         ph = Placeholders()
-        self._add_condition(params, condition, ph)
-        reply = self._call("delete_item", params, ph)
+        self._add_condition(request, as_condition(condition, params), ph)
+        reply = self._call("delete_item", request, ph)
         old = reply.get("Attributes")
         return from_item(old) if return_old and old else None
 
@@ -111,19 +127,26 @@ class Table:
         remove: Sequence[str] | str | None = None,
         delete: Mapping[str, Any] | str | None = None,
         condition: WhereInput = None,
+        params: Mapping[str, Any] | None = None,
     ) -> Item:
-        """Change parts of an item (creating it if absent) and return the item as it now is."""
+        """Change parts of an item (creating it if absent) and return the item as it now is.
+
+        ``params`` binds the ``:name`` parameters of the clause texts and of ``condition``.
+        """
         ph = Placeholders()
-        changes = build_update(set=set, add=add, remove=remove, delete=delete)
+        bindings = Bindings(params)
+        changes = build_update(set=set, add=add, remove=remove, delete=delete, bindings=bindings)
         self._refuse_key_updates(changes)
+        parsed = bind_condition(condition, bindings) if isinstance(condition, str) else condition
+        bindings.check_used()
         expression = changes.encode(ph)
-        params: dict[str, Any] = {
+        request: dict[str, Any] = {
             "Key": self.key_to_wire(key),
             "UpdateExpression": expression,
             "ReturnValues": "ALL_NEW",
         }
-        self._add_condition(params, condition, ph)
-        reply = self._call("update_item", params, ph)
+        self._add_condition(request, as_condition(parsed), ph)
+        reply = self._call("update_item", request, ph)
         return from_item(reply.get("Attributes", {}))
 
     def _refuse_key_updates(self, changes: Update) -> None:
@@ -146,9 +169,13 @@ class Table:
         attributes: Sequence[str] | None = None,
         consistent: bool = False,
         start: str | None = None,
+        params: Mapping[str, Any] | None = None,
     ) -> ItemIterator:
-        """Items whose keys match ``where``, lazily over all pages (``.pages()`` for pages)."""
-        condition = as_condition(where)
+        """Items whose keys match ``where``, lazily over all pages (``.pages()`` for pages).
+
+        ``params`` binds the where-clause's ``:name`` parameters (see :mod:`ddbkit.where`).
+        """
+        condition = as_condition(where, params)
         keys = self._index_keys(index) if index else self.keys
         plan = plan_query(
             condition,
@@ -171,8 +198,10 @@ class Table:
         start: str | None = None,
         segments: int | None = None,
         rate_limit: float | None = None,
+        params: Mapping[str, Any] | None = None,
     ) -> ItemIterator:
-        """Every item (matching ``where``), lazily over all pages.
+        """Every item (matching ``where``, its ``:name`` parameters bound from ``params``),
+        lazily over all pages.
 
         ``segments`` scans that many segments in parallel (default: chosen from the table's
         size, 1 for small tables); ``rate_limit`` caps read capacity units per second across all
@@ -181,7 +210,7 @@ class Table:
         if index:
             self._index_keys(index)
         plan = plan_scan(
-            as_condition(where), index=index, attributes=attributes, consistent=consistent
+            as_condition(where, params), index=index, attributes=attributes, consistent=consistent
         )
         return self.run(plan, limit=limit, start=start, segments=segments, rate_limit=rate_limit)
 
@@ -193,9 +222,14 @@ class Table:
         attributes: Sequence[str] | None = None,
         consistent: bool = False,
         start: str | None = None,
+        params: Mapping[str, Any] | None = None,
     ) -> ItemIterator:
-        """Items matching ``where`` by the cheapest plan (see :meth:`explain`)."""
-        plan = self.explain(where, attributes=attributes, consistent=consistent)
+        """Items matching ``where`` by the cheapest plan (see :meth:`explain`).
+
+        Put a user's value in the where-clause as a parameter, never by formatting it into the
+        text: ``find("name = :name", params={"name": x})``.
+        """
+        plan = self.explain(where, attributes=attributes, consistent=consistent, params=params)
         return self.run(plan, limit=limit, start=start)
 
     def explain(
@@ -204,10 +238,14 @@ class Table:
         *,
         attributes: Sequence[str] | None = None,
         consistent: bool = False,
+        params: Mapping[str, Any] | None = None,
     ) -> Plan:
         """The plan ``find`` would run: operation, index, key condition, filter, and why."""
         return plan_find(
-            as_condition(where), self._cached_info(), attributes=attributes, consistent=consistent
+            as_condition(where, params),
+            self._cached_info(),
+            attributes=attributes,
+            consistent=consistent,
         )
 
     def count(
@@ -217,10 +255,12 @@ class Table:
         consistent: bool = False,
         segments: int | None = None,
         rate_limit: float | None = None,
+        params: Mapping[str, Any] | None = None,
     ) -> int:
         """Exact number of items matching ``where`` (Select=COUNT over all pages, cheapest plan)."""
+        rate_limit = optional(RATE, rate_limit)
         plan = plan_find(
-            as_condition(where), self._cached_info(), attributes=(), consistent=consistent
+            as_condition(where, params), self._cached_info(), attributes=(), consistent=consistent
         )
         params = self.request_params(plan)
         params.pop("ProjectionExpression", None)
@@ -235,15 +275,26 @@ class Table:
         )
 
     def _segments_for(self, plan: Plan, segments: int | None) -> int:
+        segments = optional(SEGMENTS, segments)
         if plan.operation != "Scan":
             if segments not in (None, 1):
                 raise errors.ValidationError("segments apply to scans only: a query reads in order")
             return 1
-        if segments is not None:
-            if not 1 <= segments <= MAX_SEGMENTS:
-                raise errors.ValidationError(f"segments must be from 1 to {MAX_SEGMENTS}")
-            return segments
-        return auto_segments(self._cached_info().size_bytes)
+        size = self._cached_info().size_bytes
+        if segments is None:
+            return auto_segments(size)
+        useful = useful_segments(size)
+        if segments > useful:
+            log.warning(
+                "using %d segments, not %d: table %r holds about %s (DescribeTable's figure, "
+                "updated about every six hours), and each segment costs at least one request",
+                useful,
+                segments,
+                self.name,
+                format_bytes(size),
+            )
+            return useful
+        return segments
 
     def run(
         self,
@@ -256,6 +307,8 @@ class Table:
         rate_limit: float | None = None,
     ) -> ItemIterator:
         """Run a plan (from :meth:`explain` or the planner) as a lazy item iterator."""
+        limit = optional(LIMIT, limit)
+        rate_limit = optional(RATE, rate_limit)
         if reverse and plan.operation != "Query":
             raise errors.ValidationError("reverse works with query only: a scan has no order")
         key_names = self._cursor_key_names(plan.index)
@@ -336,7 +389,9 @@ class Table:
         """Write many items with BatchWriteItem; nothing is dropped (see :class:`WriteSummary`).
 
         ``rate_limit`` caps write capacity units per second; ``on_error="skip"`` goes on past
-        items DynamoDB can never accept (they are listed in ``summary.rejections``).
+        items DynamoDB can never accept (they are listed in ``summary.rejections``). Anything
+        else not written (an item refused with ``on_error="stop"``, items DynamoDB kept refusing)
+        raises :class:`~ddbkit.errors.IncompleteWriteError` with the summary attached.
         """
         writer = BatchWriter(
             self.db,
@@ -347,7 +402,7 @@ class Table:
             on_error=on_error,
             progress=progress,
         )
-        return writer.write(enumerate(items, start=1))
+        return settled(writer.write(enumerate(items, start=1)), "put_many", on_error)
 
     def delete_many(
         self,
@@ -357,7 +412,7 @@ class Table:
         rate_limit: float | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> WriteSummary:
-        """Delete many items by key with BatchWriteItem."""
+        """Delete many items by key with BatchWriteItem; raises like :meth:`put_many`."""
         writer = BatchWriter(
             self.db,
             self.name,
@@ -367,7 +422,7 @@ class Table:
             rate_limit=rate_limit,
             progress=progress,
         )
-        return writer.write(enumerate(keys, start=1))
+        return settled(writer.write(enumerate(keys, start=1)), "delete_many", "stop")
 
     def export(
         self,
@@ -381,13 +436,14 @@ class Table:
         resume: bool = False,
         force: bool = False,
         progress: Callable[[int], None] | None = None,
+        params: Mapping[str, Any] | None = None,
     ) -> ExportResult:
         """Write the items (matching ``where``) to a file; see :mod:`ddbkit.exporter`."""
         return export_table(
             self,
             target,
             format=format,
-            where=where,
+            where=as_condition(where, params),
             attributes=attributes,
             segments=segments,
             rate_limit=rate_limit,
@@ -518,16 +574,17 @@ class Table:
     # -- requests -------------------------------------------------------------------------------
 
     def _add_condition(
-        self, params: dict[str, Any], condition: WhereInput, ph: Placeholders
+        self, request: dict[str, Any], condition: Condition | None, ph: Placeholders
     ) -> None:
-        parsed = as_condition(condition)
-        if parsed is not None:
-            params["ConditionExpression"] = parsed.encode(ph)
+        if condition is not None:
+            request["ConditionExpression"] = condition.encode(ph)
 
     def _call(self, operation: str, params: dict[str, Any], ph: Placeholders) -> dict[str, Any]:
-        return self.db.call(
+        # The raw path: an item holding a string that is not valid Unicode still reads.
+        body = self.db.call_raw(
             operation, table=self.name, TableName=self.name, **params, **ph.request_params()
         )
+        return decode_reply(body, self.name)
 
 
 _OPERATIONS = {"Query": "query", "Scan": "scan"}

@@ -20,6 +20,8 @@ a placeholder (see :mod:`ddbkit.expressions`), so reserved words just work::
     name        := word | "`" (any character but "`" | "``")+ "`"
     word        := (letter | "_") (letter | digit | "_" | combining mark)*, not a keyword
     value       := string | number | binary | "true" | "false" | "null" | list | map | set
+                 | param
+    param       := ":" word                                    -- bound from params, never text
     string      := "'" ... "'" | '"' ... '"'
     number      := ["-"] digits ["." digits] [("e" | "E") ["+" | "-"] digits]
     binary      := ("x" | "X") string                          -- hex digits: x'00ff'
@@ -52,6 +54,10 @@ Rules worth knowing:
   subtracts (``n - 1``; ``n - -1`` adds one).
 * Binary values are hex in quotes after ``x``: ``x'00ff'``.
 * Sets use PartiQL's ``<<...>>`` (DynamoDB's own SQL dialect); maps are JSON-like with quoted keys.
+* Named parameters: ``:name`` stands for ``params["name"]``, any Python value DynamoDB can store.
+  Put a user's value in a condition this way, never by formatting it into the text: the value is
+  never parsed, so ``x = "zz' OR name <> 'zz"`` stays one string compared with ``name``. A
+  parameter without a value, or a value no ``:name`` uses, is an error.
 
 Errors are :class:`~ddbkit.errors.WhereSyntaxError`: one reason, and the text with a caret under
 the column at fault.
@@ -62,7 +68,7 @@ from __future__ import annotations
 import decimal
 import re
 import string
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -91,6 +97,7 @@ from ddbkit.expressions import (
     NotExists,
     Operand,
     Or,
+    Param,
     Path,
     SetOperand,
     Size,
@@ -105,9 +112,12 @@ from ddbkit.expressions import (
 
 __all__ = [
     "MAX_NESTING",
+    "Bindings",
     "WhereInput",
     "as_condition",
+    "bind_condition",
     "from_boto3",
+    "param_targets",
     "parse_add_clause",
     "parse_delete_clause",
     "parse_path",
@@ -295,6 +305,58 @@ def _lex_binary(text: str, start: int) -> Token:
     return Token("binary", text[start] + quoted.text, start, bytes.fromhex(digits))
 
 
+# -- parameters ---------------------------------------------------------------------------------
+
+
+class Bindings:
+    """Values for the named parameters (``:name``) of one or more texts, and which were used.
+
+    One Bindings serves every text of a request (an update's clauses and its condition), so a
+    value no text uses is caught once all are parsed (:meth:`check_used`). ``lenient`` leaves
+    parameters without a value as :class:`~ddbkit.expressions.Param` nodes (to find what they
+    are compared with) instead of refusing them.
+    """
+
+    def __init__(self, params: Mapping[str, Any] | None = None, *, lenient: bool = False) -> None:
+        if params is not None and not isinstance(params, Mapping):
+            raise ValidationError(
+                f"params is a dict of parameter name -> value, not {type(params).__name__}"
+            )
+        self.params: dict[str, Any] = {}
+        for key, value in (params or {}).items():
+            name = key[1:] if isinstance(key, str) and key.startswith(":") else key
+            if not isinstance(name, str) or not _is_param_name(name):
+                raise ValidationError(
+                    f"parameter name {key!r} is not a word: use letters, digits and _, "
+                    "starting with a letter or _ (written :name in the text)"
+                )
+            self.params[name] = value
+        self.given = params is not None
+        self.lenient = lenient
+        self.used: set[str] = set()
+
+    def value(self, name: str) -> Any:
+        """The value of ``:name``; KeyError if there is none (the parser says where)."""
+        if name in self.params:
+            self.used.add(name)
+            return self.params[name]
+        if self.lenient:
+            return Param(name)
+        raise KeyError(name)
+
+    def check_used(self) -> None:
+        unused = sorted(set(self.params) - self.used)
+        if unused:
+            names = ", ".join(f":{name}" for name in unused)
+            raise ValidationError(
+                f"params {names} not used: write :name where each value goes, or leave it out"
+            )
+
+
+def _is_param_name(name: str) -> bool:
+    return bool(name) and is_name_start(name[0]) and all(is_name_char(c) for c in name[1:])
+
+
 # -- parser -------------------------------------------------------------------------------------
 
 _CONDITION_FUNCTIONS = frozenset(
@@ -310,7 +372,8 @@ MAX_NESTING = 64
 class _Parser:
     """Recursive descent over the tokens of one text; ``what`` names the text in errors."""
 
-    def __init__(self, text: str, what: str) -> None:
+    def __init__(self, text: str, what: str, bindings: Bindings | None = None) -> None:
+        self.bindings = bindings or Bindings()
         if not isinstance(text, str):
             raise ValidationError(f"a {what} is a string, not {type(text).__name__}")
         if not text.strip():
@@ -591,7 +654,22 @@ class _Parser:
                 return self.map_literal()
         if token.kind == "<<":
             return self.set_literal()
+        if token.kind == ":":
+            return self.param()
         return _NOTHING
+
+    def param(self) -> Any:
+        colon = self.tok
+        name = self.ahead()
+        if name.kind != "word" or name.pos != colon.pos + 1:
+            raise self.error("a parameter is written :name, like age > :min")
+        self.take()
+        self.take()
+        try:
+            return self.bindings.value(name.text)
+        except KeyError:
+            how = "params={" + repr(name.text) + ": ...}" + f" (--param {name.text}=VALUE)"
+            raise self.error(f"no value for :{name.text}: pass {how}", colon) from None
 
     def required_value(self, where: str) -> Any:
         value = self.value()
@@ -766,12 +844,80 @@ def _set_kind(member: Any) -> str | None:
 # -- public parsing API -------------------------------------------------------------------------
 
 
-def parse_where(text: str) -> Condition:
-    """The condition ``text`` states; WhereSyntaxError (with a caret) if it does not parse."""
-    parser = _Parser(text, "where-clause")
+def parse_where(text: str, params: Mapping[str, Any] | None = None) -> Condition:
+    """The condition ``text`` states, its ``:name`` parameters bound from ``params``.
+
+    WhereSyntaxError (with a caret) if it does not parse; ValidationError if a parameter has no
+    value or a value no parameter uses.
+    """
+    bindings = Bindings(params)
+    result = _parse_condition(text, bindings)
+    bindings.check_used()
+    return result
+
+
+def bind_condition(text: str, bindings: Bindings) -> Condition:
+    """Parse a where-clause with parameters from ``bindings`` shared with other texts; the
+    caller checks they were all used (:meth:`Bindings.check_used`)."""
+    return _parse_condition(text, bindings)
+
+
+def _parse_condition(text: str, bindings: Bindings) -> Condition:
+    parser = _Parser(text, "where-clause", bindings)
     result = parser.condition()
     parser.finish("join conditions with AND or OR")
     return result
+
+
+def param_targets(*texts: str | None) -> dict[str, set[str]]:
+    """For each ``:name`` in these where-clauses, the top-level attributes it is compared with.
+
+    The command line types ``--param name=VALUE`` by this: as the key schema says when the
+    parameter is compared with a key attribute. Texts that do not parse give nothing here; the
+    real parse reports them.
+    """
+    targets: dict[str, set[str]] = {}
+    for text in texts:
+        if not text:
+            continue
+        try:
+            condition = _parse_condition(text, Bindings(lenient=True))
+        except ValidationError:
+            continue
+        for node in _walk(condition):
+            subject, operands = _comparison(node)
+            if isinstance(subject, Path):
+                for operand in operands:
+                    if isinstance(operand, Value) and isinstance(operand.value, Param):
+                        name = str(subject.parts[0]) if len(subject.parts) == 1 else ""
+                        targets.setdefault(operand.value.name, set()).add(name)
+    return {name: {t for t in found if t} for name, found in targets.items()}
+
+
+def _walk(condition: Condition) -> Iterator[Condition]:
+    yield condition
+    if isinstance(condition, (And, Or)):
+        for item in condition.items:
+            yield from _walk(item)
+    elif isinstance(condition, Not):
+        yield from _walk(condition.item)
+
+
+def _comparison(node: Condition) -> tuple[Any, tuple[Any, ...]]:
+    """(the attribute side, the other operands) of a comparison-like node."""
+    if isinstance(node, Compare):
+        if isinstance(node.left, Path):
+            return node.left, (node.right,)
+        return node.right, (node.left,)
+    if isinstance(node, Between):
+        return node.subject, (node.low, node.high)
+    if isinstance(node, In):
+        return node.subject, node.options
+    if isinstance(node, BeginsWith):
+        return node.path, (node.prefix,)
+    if isinstance(node, Contains):
+        return node.path, (node.operand,)
+    return None, ()
 
 
 def parse_path(text: str) -> Path:
@@ -787,21 +933,23 @@ def parse_path_list(text: str) -> list[Path]:
     return _Parser(text, "list of paths").path_list()
 
 
-def parse_set_clause(text: str) -> list[tuple[Path, UpdateOperand]]:
+def parse_set_clause(
+    text: str, bindings: Bindings | None = None
+) -> list[tuple[Path, UpdateOperand]]:
     """``a = 1, n = n + 1, v = if_not_exists(v, 0) + 1, l = list_append(l, [1])``."""
-    parser = _Parser(text, "SET clause")
+    parser = _Parser(text, "SET clause", bindings)
     return parser.assignments(parser.set_value)
 
 
-def parse_add_clause(text: str) -> list[tuple[Path, Value]]:
+def parse_add_clause(text: str, bindings: Bindings | None = None) -> list[tuple[Path, Value]]:
     """``logins = 1, tags = <<'a'>>``: numbers to add, or set elements to add."""
-    parser = _Parser(text, "ADD clause")
+    parser = _Parser(text, "ADD clause", bindings)
     return parser.assignments(parser.add_value)
 
 
-def parse_delete_clause(text: str) -> list[tuple[Path, Value]]:
+def parse_delete_clause(text: str, bindings: Bindings | None = None) -> list[tuple[Path, Value]]:
     """``tags = <<'a', 'b'>>``: set elements to take out."""
-    parser = _Parser(text, "DELETE clause")
+    parser = _Parser(text, "DELETE clause", bindings)
     return parser.assignments(parser.delete_value)
 
 
@@ -810,12 +958,17 @@ def parse_remove_clause(text: str) -> list[Path]:
     return _Parser(text, "REMOVE clause").path_list()
 
 
-def as_condition(where: WhereInput) -> Condition | None:
-    """Any accepted form of a condition as nodes: text, nodes, or a boto3 Key/Attr condition."""
+def as_condition(where: WhereInput, params: Mapping[str, Any] | None = None) -> Condition | None:
+    """Any accepted form of a condition as nodes: text (its ``:name`` parameters bound from
+    ``params``), nodes, or a boto3 Key/Attr condition."""
     if where is None:
+        if params:
+            raise ValidationError("params given without a condition to bind them in")
         return None
     if isinstance(where, str):
-        return parse_where(where)
+        return parse_where(where, params)
+    if params is not None:
+        raise ValidationError("params bind :name parameters in condition text only")
     if isinstance(where, CONDITION_TYPES):
         return where
     if isinstance(where, boto3_conditions.ConditionBase):

@@ -90,7 +90,9 @@ def test_import_on_error_stop_stops_at_an_unreadable_line(
     t = make_table()
     source = tmp_path / "in.jsonl"
     source.write_text('{"id": "a"}\n{"id": "b"}\nnot json\n{"id": "c"}\n')
-    summary = t.import_file(source, on_error="stop")
+    with pytest.raises(ddbkit.IncompleteWriteError, match="line 3") as raised:
+        t.import_file(source, on_error="stop")
+    summary = raised.value.summary
     assert summary.stopped and summary.read == 3 and summary.rejected == 1
     assert t.get({"id": "c"}) is None
     assert summary.rejects_path is not None

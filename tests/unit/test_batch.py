@@ -70,8 +70,24 @@ class FakeDb:
         return str(request["DeleteRequest"]["Key"]["id"]["S"])
 
 
+class VirtualTime:
+    """A clock that moves only when slept on: retry budgets run out without real waiting."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.lock = threading.Lock()
+
+    def sleep(self, seconds: float) -> None:
+        with self.lock:
+            self.now += seconds
+
+    def clock(self) -> float:
+        return self.now
+
+
 def no_sleep() -> Backoff:
-    return Backoff(sleep=lambda _s: None, rng=random.Random(1))
+    time = VirtualTime()
+    return Backoff(sleep=time.sleep, clock=time.clock, rng=random.Random(1))
 
 
 def writer(db: FakeDb, **kwargs: Any) -> BatchWriter:
@@ -243,12 +259,33 @@ def test_call_with_retries_retries_only_retryable_errors() -> None:
     assert len(calls) == 1
 
 
-def test_after_giving_up_on_one_batch_the_next_gets_its_own_retries() -> None:
-    def first_25_calls_unprocessed_then_every_first_try(n: int, requests: list[Any]) -> Any:
-        if n <= 25 or n % 2 == 0:
+def test_no_progress_for_the_whole_budget_stops_the_job_and_reports_every_item() -> None:
+    def first_200_calls_unprocessed_then_every_first_try(n: int, requests: list[Any]) -> Any:
+        if n <= 200 or n % 2 == 0:
             return list(requests)
         return None
 
-    db = FakeDb(first_25_calls_unprocessed_then_every_first_try)
+    db = FakeDb(first_200_calls_unprocessed_then_every_first_try)
     summary = writer(db, workers=1).write(records(50))
-    assert summary.failed == 25 and summary.written == 25
+    # Rounds of nothing outlast the 60 s budget: the job stops instead of going on batch after
+    # batch, and no item is dropped.
+    assert summary.written == 0 and summary.failed == 50 and summary.stopped
+    assert "unprocessed" in (summary.failure or "")
+    assert summary.shortfall() is not None
+
+
+def test_errors_count_against_max_attempts_and_throttling_against_time() -> None:
+    calls: list[int] = []
+
+    def fail(error: errors.DdbkitError) -> Any:
+        def script(n: int, _requests: list[Any]) -> Any:
+            calls.append(n)
+            return error
+
+        return script
+
+    writer(FakeDb(fail(errors.EndpointError("reset"))), workers=1).write(records(3))
+    assert len(calls) == 8  # Backoff's default max_attempts
+    calls.clear()
+    summary = writer(FakeDb(fail(errors.ThrottledError("slow"))), workers=1).write(records(3))
+    assert len(calls) > 8 and summary.failed == 3  # throttling: until 60 s of virtual time

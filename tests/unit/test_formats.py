@@ -662,8 +662,29 @@ def test_csv_reads_gzip_and_a_byte_order_mark() -> None:
     assert read("csv", data) == [{"id": "1", "name": "é"}]
 
 
-def test_csv_short_rows_leave_attributes_out_and_blank_lines_are_skipped() -> None:
-    assert read("csv", b"a,b,c\r\n1\r\n\r\n,,\r\n2,3\r\n") == [{"a": "1"}, {"a": "2", "b": "3"}]
+def test_csv_short_rows_are_bad_lines_and_blank_lines_are_skipped() -> None:
+    got = records("csv", b"a,b,c\r\n1\r\n\r\n,,\r\n2,3,\r\n")
+    assert [number for number, _ in got] == [2, 5]
+    assert str(got[0][1]) == "line 2: 1 cells but the header has 3 columns"
+    assert got[1][1] == {"a": "2", "b": "3"}
+
+
+def test_csv_unbalanced_quote_is_an_error_naming_its_line_not_a_swallowed_file() -> None:
+    # The quote opened on line 2 swallows every later line into one field unless refused.
+    data = b'id,note\nr1,"oops\nr2,fine\nr3,fine\n'
+    with pytest.raises(ValidationError, match="line 2: a quoted field opens on this line"):
+        records("csv", data)
+
+
+def test_csv_file_cut_inside_a_quoted_field_is_an_error() -> None:
+    with pytest.raises(ValidationError, match="line 3: .*cut short"):
+        records("csv", b'id,note\nr1,"whole"\nr2,"cut in the mid')
+
+
+def test_csv_stray_quote_is_a_bad_line_and_reading_goes_on() -> None:
+    got = records("csv", b'id,note\nr1,"x"y\nr2,ok\n')
+    assert isinstance(got[0][1], BadLineError) and got[0][0] == 2
+    assert got[1][1] == {"id": "r2", "note": "ok"}
 
 
 def test_csv_bad_records_name_their_line_and_reading_goes_on() -> None:

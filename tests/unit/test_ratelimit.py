@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ddbkit.errors import ValidationError
 from ddbkit.parallel import auto_segments
 from ddbkit.ratelimit import RateLimiter
 
@@ -41,9 +42,10 @@ def test_no_waiting_under_the_rate() -> None:
     assert clock.slept == []
 
 
-def test_rate_must_be_positive() -> None:
-    with pytest.raises(ValueError, match="more than 0"):
-        RateLimiter(0)
+@pytest.mark.parametrize("rate", [0, -1, float("nan"), float("inf")])
+def test_rate_must_be_a_finite_number_above_zero(rate: float) -> None:
+    with pytest.raises(ValidationError, match="above 0"):
+        RateLimiter(rate)
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -692,7 +693,7 @@ TOKENS = [
 SOUP = st.lists(st.sampled_from(TOKENS), max_size=14).flatmap(
     lambda parts: st.sampled_from([" ".join(parts), "".join(parts)])
 )
-PARSERS = [
+PARSERS: list[Callable[[str], Any]] = [
     parse_where,
     parse_path,
     parse_path_list,

@@ -26,9 +26,12 @@ from ddbkit.anatomy import (
     table_stats,
 )
 from ddbkit.formats.csv import value_cell
+from ddbkit.options import RATE, SEGMENTS
 
+from .args import setting_option
 from .output import explicit_format, write_record
 from .progress import table_progress
+from .report import safe
 from .state import state
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -50,16 +53,11 @@ def sample_options(func: F) -> F:
         help=f"Read the first N items in scan order (default {DEFAULT_SAMPLE:,}).",
     )
     @click.option("--full", is_flag=True, help="Read every item (a full scan: costs read units).")
-    @click.option(
-        "--segments",
-        type=click.IntRange(min=1),
+    @setting_option(
+        SEGMENTS,
         help="Parallel scan segments (default: 1 for a sample, from the table size with --full).",
     )
-    @click.option(
-        "--rcu",
-        type=click.FloatRange(min=0, min_open=True),
-        help="Read capacity units per second, at most.",
-    )
+    @setting_option(RATE)
     @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
     @click.option(
         "--output",
@@ -179,6 +177,8 @@ def _percent(share: float) -> str:
 
 
 def _short(text: str, width: int = CELL_CHARS) -> str:
+    """Cut to ``width``, with control characters shown as escapes (values come from items)."""
+    text = safe(text, one_line=True)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -217,7 +217,7 @@ def render_schema(report: SchemaReport, console: Console) -> None:
     for attribute in report.attributes:
         types = ", ".join(f"{kind} {count:,}" for kind, count in attribute.types.items())
         # Names and values are the table's data: Text, never rich markup ("[b]" stays "[b]").
-        row: list[str | Text] = [Text(attribute.name)]
+        row: list[str | Text] = [Text(safe(attribute.name, one_line=True))]
         if any_key:
             row.append(Text(", ".join(attribute.key)))
         row += [
@@ -243,7 +243,9 @@ def render_schema(report: SchemaReport, console: Console) -> None:
                 f"{kind} {count:,} (e.g. {_short(attribute.examples[kind], 24)})"
                 for kind, count in attribute.types.items()
             )
-            console.print(Text(f"  {attribute.name}: {seen}"), overflow="ellipsis", no_wrap=True)
+            console.print(
+                Text(f"  {_short(attribute.name)}: {seen}"), overflow="ellipsis", no_wrap=True
+            )
     if not report.complete:
         console.print("--sample N reads more items, --full reads them all")
 

@@ -4,13 +4,51 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
+
+import click
 
 from ddbkit.errors import ValidationError
 from ddbkit.jsonvalues import loads_exact, loads_typed
-from ddbkit.models import KeySchema
+from ddbkit.models import KeySchema, TableInfo
+from ddbkit.options import Setting
+from ddbkit.where import param_targets
+
+if TYPE_CHECKING:  # click >= 8.2 types ParamType by its value; older click cannot subscript it
+    _ParamType = click.ParamType[Any]
+else:
+    _ParamType = click.ParamType
+
+
+class SettingType(_ParamType):
+    """A numeric option checked by the library's own :class:`~ddbkit.options.Setting`."""
+
+    def __init__(self, setting: Setting) -> None:
+        self.setting = setting
+        self.name = "integer" if setting.integer else "number"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            try:
+                value = int(value) if self.setting.integer else float(value)
+            except ValueError:
+                self.fail(f"{value!r}: {self.setting.flag} {self.setting.expects()}", param, ctx)
+        try:
+            return self.setting.check(value)
+        except ValidationError:
+            self.fail(f"{value!r}: {self.setting.flag} {self.setting.expects()}", param, ctx)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def setting_option(setting: Setting, *, help: str | None = None, **kwargs: Any) -> Callable[[F], F]:
+    """The one declaration of a numeric option: flag, range and help from the library."""
+    return click.option(
+        setting.flag, type=SettingType(setting), help=help or setting.help, **kwargs
+    )
 
 
 def parse_key(args: Sequence[str], keys: KeySchema) -> dict[str, Any]:
@@ -35,7 +73,65 @@ def parse_key(args: Sequence[str], keys: KeySchema) -> dict[str, Any]:
     return key
 
 
-def _typed(text: str, key_type: str, name: str) -> Any:
+PARAM_HELP = (
+    "A value for :NAME in the condition, bound, never spliced into the text. Typed like KEY "
+    "arguments where :NAME is compared with a key attribute; otherwise JSON if it reads as JSON "
+    '(30, true, null, "007", [1,2]), else plain text. Repeat for more.'
+)
+
+
+def param_option(func: F) -> F:
+    """``--param NAME=VALUE`` for every command that takes a condition."""
+    return click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help=PARAM_HELP)(
+        func
+    )
+
+
+def parse_params(
+    texts: Sequence[str], info: Callable[[], TableInfo], *conditions: str | None
+) -> dict[str, Any] | None:
+    """``--param`` values as Python values (None if there are none); see PARAM_HELP.
+
+    ``info`` is asked for the table's keys only when a parameter meets a key attribute.
+    """
+    if not texts:
+        return None
+    given: dict[str, str] = {}
+    for text in texts:
+        name, sep, value = text.partition("=")
+        name = name.strip().removeprefix(":")
+        if not sep or not name:
+            raise ValidationError(f"bad --param {text!r}: write NAME=VALUE, e.g. --param min=30")
+        if name in given:
+            raise ValidationError(f"--param {name} is given twice: give each parameter once")
+        given[name] = value
+    targets = param_targets(*conditions)
+    key_types = _key_types(info()) if any(targets.values()) else {}
+    params: dict[str, Any] = {}
+    for name, value in given.items():
+        types = {key_types[a] for a in targets.get(name, ()) if a in key_types}
+        if len(types) == 1:
+            params[name] = _typed(value, types.pop(), name, what="--param")
+        else:
+            params[name] = _json_or_text(value)
+    return params
+
+
+def _key_types(info: TableInfo) -> dict[str, str]:
+    types = {k.name: k.type for k in info.keys.attributes}
+    for index in info.indexes:
+        types.update((k.name, k.type) for k in index.keys.attributes)
+    return types
+
+
+def _json_or_text(text: str) -> Any:
+    try:
+        return loads_exact(text)
+    except ValidationError:
+        return text
+
+
+def _typed(text: str, key_type: str, name: str, *, what: str = "key attribute") -> Any:
     if key_type == "N":
         try:
             value = loads_exact(text)
@@ -43,16 +139,16 @@ def _typed(text: str, key_type: str, name: str) -> Any:
             value = None
         if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
             raise ValidationError(
-                f"key attribute {name!r} is a number (N): {text!r} is not a number"
+                f"{what} {name!r} is compared with a number (N) key: {text!r} is not a number"
+                if what == "--param"
+                else f"key attribute {name!r} is a number (N): {text!r} is not a number"
             )
         return value
     if key_type == "B":
         try:
             return base64.b64decode(text, validate=True)
         except (binascii.Error, ValueError) as exc:
-            raise ValidationError(
-                f"key attribute {name!r} is binary (B): give it as base64"
-            ) from exc
+            raise ValidationError(f"{what} {name!r} is binary (B): give it as base64") from exc
     return text
 
 

@@ -9,22 +9,43 @@ import click
 
 from ddbkit import demo
 from ddbkit.client import Database
+from ddbkit.errors import ValidationError
 
 from .state import state
 
 
 @click.command("demo")
 @click.option("--prefix", default="", help="Prefix for the demo table names (users, orders).")
-def demo_command(prefix: str) -> None:
-    """Create demo tables on the local engine (or --endpoint-url) and show every operation."""
+@click.option(
+    "--replace", is_flag=True, help="Drop and recreate demo tables that already exist (with --yes)."
+)
+@click.option("--yes", is_flag=True, help="With --replace: drop without asking.")
+@click.option(
+    "--allow-remote",
+    is_flag=True,
+    help="Run on an endpoint that is not on this machine (the demo creates tables and costs "
+    "capacity there).",
+)
+def demo_command(prefix: str, replace: bool, yes: bool, allow_remote: bool) -> None:
+    """Create demo tables on the local engine (or --endpoint-url) and show every operation.
+
+    Tables that already exist are never changed: the demo stops unless --replace --yes.
+    """
+    if replace and not yes:
+        raise click.UsageError("--replace drops the existing demo tables: add --yes to confirm")
     settings = state()
     if not settings.local and not settings.endpoint_url:
-        # The demo deletes and recreates its tables: never do that on AWS by default.
+        # The demo creates tables and writes 5,000 items: never on AWS by default.
         settings.local = True
     db = settings.db()
+    if not db.on_loopback and not allow_remote:
+        raise ValidationError(
+            f"{db.endpoint_url} is not on this machine: the demo creates tables and writes "
+            "5,000 items there; add --allow-remote if that is what you want"
+        )
     click.secho(f"== loading the demo data set into {db.endpoint_url}", bold=True)
     began = time.monotonic()
-    users, orders = demo.create(db, prefix=prefix)
+    users, orders = demo.create(db, prefix=prefix, replace=replace)
     click.echo(f"   {demo.USERS} users and {demo.ORDERS} orders in {time.monotonic() - began:.1f}s")
     connection = ["--endpoint-url", db.endpoint_url] if not settings.local else ["--local"]
     u, o = users.name, orders.name

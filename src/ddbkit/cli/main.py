@@ -15,8 +15,10 @@ from collections.abc import Sequence
 import click
 
 from ddbkit import __version__
-from ddbkit.errors import DdbkitError
+from ddbkit.batch import WriteSummary
+from ddbkit.errors import DdbkitError, Interrupted
 
+from . import report
 from .output import FORMATS
 from .state import CliState
 
@@ -53,16 +55,34 @@ def cli(
     """DynamoDB made easy: tables, items, queries and scans with plain values."""
     global _debug
     _debug = debug
-    if debug:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("debug: %(message)s"))
-        logger = logging.getLogger("ddbkit")
-        logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG)
+    _show_library_notes(debug)
     if local and endpoint_url:
         raise click.UsageError("give --local or --endpoint-url, not both")
     ctx.obj = CliState(endpoint_url, region, profile, local, debug)
     ctx.meta["ddbkit.output"] = output
+
+
+class _NoteFormatter(logging.Formatter):
+    """Library notes as the CLI prints them: ``retrying ...`` as is, warnings and debug tagged."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = report.safe(record.getMessage(), one_line=True)
+        if record.levelno >= logging.WARNING:
+            return f"warning: {text}"
+        return f"debug: {text}" if record.levelno < logging.INFO else text
+
+
+def _show_library_notes(debug: bool) -> None:
+    """Send the ddbkit logger's notes (retries, warnings; with --debug, requests) to stderr."""
+    logger = logging.getLogger("ddbkit")
+    for old in [h for h in logger.handlers if getattr(h, "ddbkit_cli", False)]:
+        logger.removeHandler(old)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.ddbkit_cli = True  # type: ignore[attr-defined]
+    handler.setFormatter(_NoteFormatter())
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if debug else logging.INFO)
+    logger.propagate = False
 
 
 def _register() -> None:
@@ -92,20 +112,28 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def run(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status instead of exiting."""
+    """Run the command line; return the exit status instead of exiting.
+
+    The one error edge: library errors are one ``error:`` line and exit 1, usage errors one
+    line and exit 2, Ctrl-C what the job did and how to go on, exit 130. Anything else is a bug:
+    one line asking for a report (``--debug`` shows the traceback), never a bare traceback.
+    """
     try:
         result = cli.main(
             args=list(argv) if argv is not None else None, prog_name="ddbkit", standalone_mode=False
         )
-    except click.ClickException as exc:
-        exc.show()
+    except click.UsageError as exc:
+        where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        report.error(f"{exc.format_message()}{where}")
         return exc.exit_code
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        return 1
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        return 130
+    except click.ClickException as exc:
+        report.error(exc.format_message())
+        return exc.exit_code
+    except click.exceptions.Abort as exc:
+        # click turns Ctrl-C into Abort; the job's own account of it rides along as the cause.
+        return _interrupted(exc.__cause__ or exc.__context__)
+    except KeyboardInterrupt as exc:
+        return _interrupted(exc)
     except BrokenPipeError:
         # The reader (e.g. `| head`) went away: not an error of ours. Point stdout at devnull so
         # the interpreter's final flush does not complain again.
@@ -114,9 +142,35 @@ def run(argv: Sequence[str] | None = None) -> int:
     except DdbkitError as exc:
         if _debug:
             traceback.print_exc()
-        click.echo(f"error: {exc}", err=True)
+        summary = getattr(exc, "summary", None)
+        if isinstance(summary, WriteSummary):
+            report.print_summary(summary)
+        report.error(str(exc))
+        return 1
+    except OSError as exc:  # the terminal, stdout or a file failed under us (disk full...)
+        if _debug:
+            traceback.print_exc()
+        report.error(f"{exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}")
+        return 1
+    except Exception as exc:
+        if _debug:
+            traceback.print_exc()
+        report.error(
+            f"internal error ({type(exc).__name__}: {exc}): please report it; "
+            "--debug shows the traceback"
+        )
         return 1
     return result if isinstance(result, int) else 0
+
+
+def _interrupted(exc: BaseException | None) -> int:
+    if isinstance(exc, Interrupted):
+        if isinstance(exc.summary, WriteSummary):
+            report.print_summary(exc.summary)
+        click.echo(f"interrupted: {report.safe(exc.message)}", err=True)
+    else:
+        click.echo("interrupted", err=True)
+    return 130
 
 
 def _silence_stdout() -> None:

@@ -20,6 +20,8 @@ from rich.text import Text
 from ddbkit.formats.csv import CsvWriter, value_cell
 from ddbkit.jsonvalues import dumps_plain, dumps_typed
 
+from .report import safe
+
 FORMATS = ("table", "json", "jsonl", "csv")
 TABLE_CHUNK = 100
 F = TypeVar("F", bound=Callable[..., Any])
@@ -70,9 +72,10 @@ def _json(value: Any, typed: bool, *, indent: bool = False) -> str:
 def cell(value: Any, typed: bool = False) -> Text:
     """One value as a table cell: scalars bare, nested values as JSON (as in CSV).
 
-    A rich Text, never a plain string: rich would read "[b]" in user data as markup.
+    A rich Text, never a plain string: rich would read "[b]" in user data as markup; and
+    control characters are shown as escapes, never sent to the terminal (cli/report.py).
     """
-    return Text(dumps_typed(value) if typed else value_cell(value))
+    return Text(safe(dumps_typed(value) if typed else value_cell(value)))
 
 
 def readable_order(item: Mapping[str, Any], first: Sequence[str]) -> dict[str, Any]:
@@ -157,7 +160,7 @@ def _write_tables(
         columns = _columns(chunk, first)
         table = RichTable(show_lines=False, header_style="bold")
         for name in columns:
-            table.add_column(Text(name), overflow="fold")
+            table.add_column(Text(safe(name, one_line=True)), overflow="fold")
         for item in chunk:
             table.add_row(*[cell(item[c], typed) if c in item else "" for c in columns])
         console.print(table)
@@ -190,7 +193,7 @@ def write_item(
         table.add_column("attribute")
         table.add_column("value", overflow="fold")
         for name, value in item.items():
-            table.add_row(Text(name), cell(value, typed))
+            table.add_row(Text(safe(name, one_line=True)), cell(value, typed))
         Console(soft_wrap=False).print(table)
     else:
         write_items([item], fmt, typed=typed, first_columns=first)

@@ -8,27 +8,27 @@ from typing import Any, TypeVar
 
 import click
 
+from ddbkit.options import LIMIT, RATE, SEGMENTS
 from ddbkit.paginate import ItemIterator
 from ddbkit.table import Table
 
-from .args import split_attributes
+from .args import param_option, parse_params, setting_option, split_attributes
 from .output import choose_format, explicit_format, output_options, write_items, write_record
 from .state import state
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 WHERE_HELP = (
-    "Condition, e.g. \"age > 30 AND begins_with(name, 'A')\". Values are literals; "
-    "names with odd characters go in `backticks`."
+    "Condition, e.g. \"age > 30 AND begins_with(name, 'A')\"; a value from elsewhere goes in "
+    "as :NAME with --param NAME=VALUE. Names with odd characters go in `backticks`."
 )
 
 
 def read_options(func: F) -> F:
     """Options shared by every command that reads many items."""
 
-    @click.option(
-        "--limit", type=click.IntRange(min=0), help="At most this many items (after filtering)."
-    )
+    @param_option
+    @setting_option(LIMIT)
     @click.option("--attributes", metavar="A,B.C", help="Only these attributes (paths).")
     @click.option("--consistent", is_flag=True, help="Strongly consistent reads.")
     @click.option(
@@ -69,6 +69,7 @@ def query(
     consistent: bool,
     show_cursor: bool,
     start: str | None,
+    params: tuple[str, ...],
     output: str | None,
     typed: bool,
 ) -> None:
@@ -76,6 +77,7 @@ def query(
     t = state().table(table)
     items = t.query(
         where,
+        params=parse_params(params, t.info, where),
         index=index,
         limit=limit,
         reverse=reverse,
@@ -86,16 +88,12 @@ def query(
     _print(t, items, output, typed, show_cursor)
 
 
-SEGMENTS_HELP = "Parallel scan segments (default: from the table size, 1 for small tables)."
-RCU_HELP = "Read capacity units per second, at most, across all segments."
-
-
 @click.command("scan")
 @click.argument("table")
 @click.option("--where", "-w", help=WHERE_HELP)
 @click.option("--index", help="Scan this GSI or LSI instead of the table.")
-@click.option("--segments", type=click.IntRange(min=1), help=SEGMENTS_HELP)
-@click.option("--rcu", type=click.FloatRange(min=0, min_open=True), help=RCU_HELP)
+@setting_option(SEGMENTS)
+@setting_option(RATE)
 @read_options
 def scan(
     table: str,
@@ -108,6 +106,7 @@ def scan(
     consistent: bool,
     show_cursor: bool,
     start: str | None,
+    params: tuple[str, ...],
     output: str | None,
     typed: bool,
 ) -> None:
@@ -115,6 +114,7 @@ def scan(
     t = state().table(table)
     items = t.scan(
         where,
+        params=parse_params(params, t.info, where),
         index=index,
         limit=limit,
         attributes=split_attributes(attributes),
@@ -140,14 +140,16 @@ def find(
     consistent: bool,
     show_cursor: bool,
     start: str | None,
+    params: tuple[str, ...],
     output: str | None,
     typed: bool,
 ) -> None:
     """Items matching --where by the cheapest plan: query on the table or an index, else scan."""
     t = state().table(table)
     names = split_attributes(attributes)
+    bound = parse_params(params, t.info, where)
     if explain:
-        plan = t.explain(where, attributes=names, consistent=consistent)
+        plan = t.explain(where, attributes=names, consistent=consistent, params=bound)
         # A plan is for people: text unless JSON is asked for by name.
         fmt = explicit_format(output)
         if fmt in ("json", "jsonl"):
@@ -155,7 +157,9 @@ def find(
         else:
             click.echo(plan.describe())
         return
-    items = t.find(where, limit=limit, attributes=names, consistent=consistent, start=start)
+    items = t.find(
+        where, limit=limit, attributes=names, consistent=consistent, start=start, params=bound
+    )
     _print(t, items, output, typed, show_cursor)
 
 
@@ -163,8 +167,8 @@ def find(
 @click.argument("table")
 @click.option("--where", "-w", help=WHERE_HELP)
 @click.option("--consistent", is_flag=True, help="Strongly consistent reads.")
-@click.option("--segments", type=click.IntRange(min=1), help=SEGMENTS_HELP)
-@click.option("--rcu", type=click.FloatRange(min=0, min_open=True), help=RCU_HELP)
+@setting_option(SEGMENTS)
+@setting_option(RATE)
 @click.option(
     "--output",
     "-o",
@@ -172,17 +176,24 @@ def find(
     default=None,
     help='A bare number (default), or json/jsonl {"count": N}.',
 )
+@param_option
 def count(
     table: str,
     where: str | None,
+    params: tuple[str, ...],
     consistent: bool,
     segments: int | None,
     rcu: float | None,
     output: str | None,
 ) -> None:
     """Exact number of items (matching --where), counted over every page."""
-    total = (
-        state().table(table).count(where, consistent=consistent, segments=segments, rate_limit=rcu)
+    t = state().table(table)
+    total = t.count(
+        where,
+        consistent=consistent,
+        segments=segments,
+        rate_limit=rcu,
+        params=parse_params(params, t.info, where),
     )
     fmt = explicit_format(output)  # a bare number, unless JSON is asked for by name
     if fmt in ("json", "jsonl"):

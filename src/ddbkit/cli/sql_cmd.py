@@ -9,10 +9,12 @@ from typing import Any
 import click
 import orjson
 
+from ddbkit.options import SEGMENTS
 from ddbkit.sql import SqlSession
 from ddbkit.sqlload import ql
 from ddbkit.sqlplan import duckdb_module
 
+from .args import setting_option
 from .output import choose_format, write_items
 from .progress import progress_bar, show_progress
 from .state import state
@@ -33,7 +35,7 @@ _BATCH = 2048
 )
 @click.option("--to", "target", metavar="FILE", help="Write the result to FILE instead of stdout.")
 @click.option("--explain", is_flag=True, help="Print the DynamoDB requests and DuckDB's plan.")
-@click.option("--segments", type=click.IntRange(1, 1000), help="Parallel scan segments.")
+@setting_option(SEGMENTS)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def sql_command(
     query: str,

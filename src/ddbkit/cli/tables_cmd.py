@@ -7,10 +7,11 @@ import sys
 import click
 
 from ddbkit.errors import ValidationError
-from ddbkit.models import STATS_NOTE, TableInfo
+from ddbkit.models import STATS_NOTE, TableInfo, format_bytes
 from ddbkit.tables import IndexSpec, parse_key_arg
 
 from .output import choose_format, explicit_format, write_items, write_record
+from .report import safe
 from .state import state
 
 
@@ -52,7 +53,7 @@ def info(table: str, output: str | None) -> None:
     if explicit_format(output) in ("json", "jsonl"):
         write_record(described.to_dict(), "json")
     else:
-        click.echo(render_info(described))
+        click.echo(safe(render_info(described)))
 
 
 def render_info(info: TableInfo) -> str:
@@ -73,7 +74,7 @@ def render_info(info: TableInfo) -> str:
         f"  sort key             {sk}",
         f"  billing              {info.billing_mode}, {capacity}",
         f"  items                {info.item_count:,}  *",
-        f"  size                 {_size(info.size_bytes)}  *",
+        f"  size                 {format_bytes(info.size_bytes)}  *",
         f"  full scan estimate   {estimate.pages:,} page(s) of 1 MB, "
         f"{estimate.read_capacity_units:,} RCU (eventually consistent)",
         f"  TTL                  {ttl}",
@@ -97,15 +98,6 @@ def render_info(info: TableInfo) -> str:
         lines.append("indexes              none")
     lines.append(f"* approximate: {STATS_NOTE}")
     return "\n".join(lines)
-
-
-def _size(size: int) -> str:
-    value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if value < 1024 or unit == "TB":
-            return f"{size:,} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} bytes"
 
 
 @click.command("create-table")

@@ -218,17 +218,21 @@ def read_csv(stream: IO[bytes], *, types: Mapping[str, str] | None = None) -> It
     """``(line_number, item)`` for each record after the header; the number is its first line.
 
     gzip input is detected. Untyped cells are strings; ``types`` converts named columns (see the
-    module notes); an empty cell leaves the attribute out. A record with more cells than the
-    header, or a cell that does not read as its column's type, is a bad line: it yields
-    ``(line_number, BadLineError)`` and reading goes on (see :mod:`ddbkit.formats._common`).
-    A header that is missing a name or names a column twice raises ``ValidationError``.
+    module notes); an empty cell leaves the attribute out. A record with more or fewer cells than
+    the header, a stray quote, or a cell that does not read as its column's type, is a bad line:
+    it yields ``(line_number, BadLineError)`` and reading goes on (see
+    :mod:`ddbkit.formats._common`). A quoted field that never closes (an unbalanced quote, a
+    file cut short) and a header that is missing a name or names a column twice raise
+    ``ValidationError``: nothing after them can be read.
     """
     typed = check_types(types)
     if csv.field_size_limit() < _FIELD_LIMIT:
         csv.field_size_limit(min(_FIELD_LIMIT, sys.maxsize))
     text = io.TextIOWrapper(open_binary(stream), encoding="utf-8-sig", newline="")
     try:
-        records = csv.reader(text)
+        # strict: a quote that never closes is an error at the end of the data, not a field
+        # that silently swallows every line after it.
+        records = csv.reader(text, strict=True)
         header = _read_header(records)
         if header is None:
             return
@@ -240,7 +244,19 @@ def read_csv(stream: IO[bytes], *, types: Mapping[str, str] | None = None) -> It
                 cells = next(records)
             except StopIteration:
                 return
-            except (csv.Error, UnicodeDecodeError) as error:
+            except csv.Error as error:
+                if "unexpected end of data" in str(error):
+                    # Everything after the opening quote was read into one field: the rest of
+                    # the file is unreadable, so this cannot be skipped like one bad line.
+                    raise ValidationError(
+                        f"line {start}: a quoted field opens on this line and never closes "
+                        f"(an unbalanced quote, or the file is cut short at line "
+                        f"{records.line_num}): fix the quoting; lines from {start} on were "
+                        "not read"
+                    ) from None
+                yield start, BadLineError(start, f"not readable as CSV: {error}")
+                continue
+            except UnicodeDecodeError as error:
                 yield start, BadLineError(start, f"not readable as CSV: {error}")
                 continue
             if not any(cells):
@@ -275,7 +291,8 @@ def _read_header(records: Any) -> list[str] | None:
 def _record(
     header: list[str], converters: list[str | None], width: int, cells: list[str]
 ) -> dict[str, Any]:
-    if len(cells) > width:
+    if len(cells) != width:
+        # A short row is as suspect as a long one: a cell went missing or a quote moved text.
         raise ValidationError(f"{len(cells)} cells but the header has {width} columns")
     item: dict[str, Any] = {}
     for name, tag, cell in zip(header, converters, cells, strict=False):

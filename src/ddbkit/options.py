@@ -1,0 +1,97 @@
+"""The numeric settings of reads and bulk jobs, each checked once, here, for every caller.
+
+The library checks its arguments with these functions and the command line builds its option
+types from the same functions (cli/args.py), so ``scan(segments="4")``, ``--rcu nan`` and
+``rate_limit=-1`` are all refused the same way: one ValidationError that names the setting and
+the range it takes. Python's float comparisons are false for NaN, so every check asks for what
+is valid rather than against what is not.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from ddbkit.errors import ValidationError
+
+MAX_SEGMENTS = 1_000_000  # DynamoDB's own limit on TotalSegments
+MAX_WORKERS = 64
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One numeric setting: its names in the library and on the command line, and its range."""
+
+    name: str
+    flag: str
+    low: float
+    high: float | None
+    integer: bool
+    meaning: str
+    help: str
+
+    def check(self, value: Any) -> Any:
+        """``value`` if it is in range (ints for integer settings), else a ValidationError."""
+        if self.integer:
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        else:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            ok = ok and math.isfinite(value)
+        if ok and value >= self.low and (self.high is None or value <= self.high):
+            return value if self.integer else float(value)
+        raise ValidationError(f"{self.name} ({self.flag}) {self.expects()}, not {value!r}")
+
+    def expects(self) -> str:
+        kind = "a whole number" if self.integer else "a number"
+        if self.high is not None:
+            return f"is {kind} from {_text(self.low)} to {_text(self.high)} ({self.meaning})"
+        if self.low > 0 and not self.integer:
+            return f"is {kind} above 0 ({self.meaning})"
+        return f"is {kind} of {_text(self.low)} or more ({self.meaning})"
+
+
+def _text(number: float) -> str:
+    return f"{number:,.0f}" if float(number).is_integer() else str(number)
+
+
+# ``low`` of a rate is the smallest positive float: "above 0" in the message, any tiny rate works.
+RATE = Setting(
+    "rate_limit",
+    "--rcu",
+    5e-324,
+    None,
+    False,
+    "read capacity units per second",
+    "Read capacity units per second, at most, across all segments.",
+)
+WRITE_RATE = Setting(
+    "rate_limit",
+    "--wcu",
+    5e-324,
+    None,
+    False,
+    "write capacity units per second",
+    "Write capacity units per second, at most.",
+)
+SEGMENTS = Setting(
+    "segments",
+    "--segments",
+    1,
+    MAX_SEGMENTS,
+    True,
+    "parallel scan segments",
+    "Parallel scan segments (default: from the table size, 1 for small tables; more than the "
+    "table's size justifies are clamped).",
+)
+WORKERS = Setting(
+    "workers", "--workers", 1, MAX_WORKERS, True, "parallel writers", "Parallel writers."
+)
+LIMIT = Setting(
+    "limit", "--limit", 0, None, True, "items at most", "At most this many items (after filtering)."
+)
+
+
+def optional(setting: Setting, value: Any) -> Any:
+    """``None`` stays ``None`` (the default applies); anything else must pass ``setting``."""
+    return None if value is None else setting.check(value)
