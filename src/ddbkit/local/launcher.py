@@ -40,6 +40,8 @@ DUMMY_CREDENTIAL = "ddbkit"
 READY_TIMEOUT = 90.0
 JAVAC_TIMEOUT = 120.0
 POLL_INTERVAL = 0.2
+# Held (flock) by the engine that uses a data folder, for as long as it runs.
+DATA_LOCK = ".ddbkit-engine.lock"
 
 # The launcher's exit codes (see LoopbackLauncher.java).
 _EXIT_START_FAILED = 2
@@ -153,19 +155,55 @@ def _check_port_free(port: int) -> None:
             ) from error
 
 
-def _resolve_data_dir(data_dir: Path | None, in_memory: bool) -> Path | None:
+def _wanted_data_dir(data_dir: Path | None, in_memory: bool) -> Path | None:
+    """Return the resolved folder an engine started with these options keeps its tables in."""
     if in_memory:
         if data_dir is not None:
             raise LocalEngineError("--data and --in-memory exclude each other: pick one")
         return None
-    folder = (data_dir if data_dir is not None else default_data_dir()).expanduser().resolve()
+    return (data_dir if data_dir is not None else default_data_dir()).expanduser().resolve()
+
+
+def _resolve_data_dir(data_dir: Path | None, in_memory: bool) -> Path | None:
+    folder = _wanted_data_dir(data_dir, in_memory)
+    if folder is None:
+        return None
     if folder.exists() and not folder.is_dir():
         raise LocalEngineError(f"--data {folder} is not a folder")
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     return folder
 
 
-def _spawn(command: list[str], log_path: Path, workdir: Path) -> subprocess.Popen[bytes]:
+def _lock_data_dir(folder: Path) -> int:
+    """Lock ``folder`` for one engine and return the lock's descriptor, to hand to that engine.
+
+    Two DynamoDB Local processes on one -sharedDb file corrupt it. The flock belongs to the open
+    file, which the engine inherits: it is released exactly when the engine exits (kill -9 too),
+    and it also guards engines that no state file knows (``launch``, other users of the folder).
+    """
+    import fcntl  # POSIX only, like the rest of process handling here
+
+    path = folder / DATA_LOCK
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError as error:
+        raise LocalEngineError(f"cannot lock the data folder {folder}: {error.strerror}") from error
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as error:
+        os.close(fd)
+        if isinstance(error, BlockingIOError):
+            raise LocalEngineError(
+                f"data folder {folder} is in use by another engine and two engines must never "
+                "share one: give another --data, or --in-memory"
+            ) from error
+        raise LocalEngineError(f"cannot lock the data folder {folder}: {error.strerror}") from error
+    return fd
+
+
+def _spawn(
+    command: list[str], log_path: Path, workdir: Path, pass_fds: tuple[int, ...] = ()
+) -> subprocess.Popen[bytes]:
     """Start ``command`` detached (own session, output to ``log_path``) so it outlives ddbkit."""
     log_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     workdir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -178,6 +216,7 @@ def _spawn(command: list[str], log_path: Path, workdir: Path) -> subprocess.Pope
             cwd=workdir,
             start_new_session=True,
             close_fds=True,
+            pass_fds=pass_fds,
         )
     _CHILDREN[process.pid] = process
     return process
@@ -198,8 +237,13 @@ def _launch_dynamodb_local(
         "-disableTelemetry",
         *(["-dbPath", str(data_dir)] if data_dir is not None else ["-inMemory"]),
     ]
-    # DynamoDB Local writes dynamodb-local-metadata.json into its working folder.
-    process = _spawn(command, log_path, workdir)
+    lock = _lock_data_dir(data_dir) if data_dir is not None else None
+    try:
+        # DynamoDB Local writes dynamodb-local-metadata.json into its working folder.
+        process = _spawn(command, log_path, workdir, () if lock is None else (lock,))
+    finally:
+        if lock is not None:
+            os.close(lock)  # the engine holds its own copy now
     data = str(data_dir) if data_dir is not None else None
     state = EngineState(process.pid, port, ENGINE_DYNAMODB_LOCAL, data, time.time())
     _wait_until_serving(state, log_path)

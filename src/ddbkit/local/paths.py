@@ -17,6 +17,7 @@ Progress = Callable[[str], None]
 ENGINE_DYNAMODB_LOCAL = "dynamodb-local"
 ENGINE_MOTO = "moto"
 HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
 ENV_ENGINE_DIR = "DDBKIT_DYNAMODB_LOCAL"
 JAR = "DynamoDBLocal.jar"
 LIB = "DynamoDBLocal_lib"
