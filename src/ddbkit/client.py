@@ -26,6 +26,7 @@ botocore emits with the serialized ``request_dict`` before it compresses, checks
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import math
 import os
@@ -43,6 +44,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ddbkit import errors
 from ddbkit.botoerrors import Context, setup_error, translate
+from ddbkit.models import check_table_name
 from ddbkit.retry import Backoff, call_with_retries
 
 if TYPE_CHECKING:
@@ -168,20 +170,22 @@ def connect(
         return Database(client, local=True, retry=_retry_policy(session, max_attempts))
     try:
         session = boto3.session.Session(profile_name=profile, region_name=region)
-        if session.region_name is None and endpoint_url is not None:
-            # A custom endpoint (DynamoDB Local, Alternator, LocalStack) still needs a region
-            # to sign with; any region will do there.
-            session = boto3.session.Session(profile_name=profile, region_name=LOCAL_REGION)
+        if session.region_name is None:
+            # AWS_REGION is what the AWS CLI v2 and most SDKs read; botocore reads only
+            # AWS_DEFAULT_REGION. A custom endpoint (DynamoDB Local, Alternator, LocalStack)
+            # still needs a region to sign with; any region will do there.
+            custom = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
+            fallback = os.environ.get("AWS_REGION") or (
+                LOCAL_REGION if custom or os.environ.get("AWS_ENDPOINT_URL") else None
+            )
+            if fallback:
+                session = boto3.session.Session(profile_name=profile, region_name=fallback)
         retry = _retry_policy(session, max_attempts)
         client = _make_client(session, endpoint_url, timeouts)
     except BotoCoreError as exc:
         raise _connect_error(exc) from exc
-    except ValueError as exc:  # botocore's own check of an endpoint from AWS_ENDPOINT_URL etc.
-        raise errors.ValidationError(
-            f"invalid endpoint: {exc}: fix AWS_ENDPOINT_URL / the profile's endpoint_url, or "
-            "pass --endpoint-url",
-            cause=exc,
-        ) from exc
+    except ValueError as exc:
+        raise _setup_value_error(exc) from exc
     return Database(client, retry=retry)
 
 
@@ -194,6 +198,26 @@ def _connect_error(exc: BotoCoreError) -> errors.DdbkitError:
             cause=exc,
         )
     return setup_error(exc) or translate(exc, Context(endpoint="AWS"))
+
+
+def _setup_value_error(exc: ValueError) -> errors.DdbkitError:
+    """botocore raises plain ValueErrors for a bad endpoint from the environment or profile,
+    and for a credential_process that prints something other than JSON."""
+    if isinstance(exc, json.JSONDecodeError):
+        return errors.CredentialsError(
+            f"the profile's credential_process printed something that is not JSON ({exc}): "
+            "fix the command in ~/.aws/config, or pick another --profile",
+            cause=exc,
+        )
+    if str(exc).startswith("Invalid endpoint"):
+        return errors.ValidationError(
+            f"{exc}: fix AWS_ENDPOINT_URL / the profile's endpoint_url, or pass --endpoint-url",
+            cause=exc,
+        )
+    return errors.ValidationError(
+        f"invalid AWS configuration: {exc}: fix ~/.aws/config or the AWS_* environment variables",
+        cause=exc,
+    )
 
 
 def _isolated_session(region: str) -> boto3.session.Session:
@@ -371,9 +395,10 @@ class Database:
             params["ExclusiveStartTableName"] = last
 
     def table(self, name: str) -> Table:
+        """The table called ``name`` (a name DynamoDB accepts, checked here; no request)."""
         from ddbkit.table import Table
 
-        return Table(self, name)
+        return Table(self, check_table_name(name))
 
     def create_table(
         self,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
-from ddbkit.errors import InvalidKeyError
+from ddbkit.errors import InvalidKeyError, ValidationError
 from ddbkit.serialize import to_item
 
 ONE_MB = 1024 * 1024
@@ -137,6 +138,31 @@ class IndexInfo:
             "read_capacity": self.read_capacity,
             "write_capacity": self.write_capacity,
         }
+
+
+_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+_TABLE_ARN = re.compile(r"arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]{3,255}")
+
+
+def check_table_name(name: Any, what: str = "table") -> str:
+    """``name`` if DynamoDB accepts it as a table (or index) name, else a ValidationError.
+
+    Checked before any request, so a name with spaces, escapes or a path in it is refused in
+    one line that shows it safely, instead of reaching the service (or a log) as it is.
+    """
+    if isinstance(name, str) and (
+        _NAME.fullmatch(name) or (what == "table" and _TABLE_ARN.fullmatch(name))
+    ):
+        return name
+    shown = ascii(name) if isinstance(name, str) else type(name).__name__
+    return _bad_name(shown, what)
+
+
+def _bad_name(shown: str, what: str) -> NoReturn:
+    arn = " (or a table ARN)" if what == "table" else ""
+    raise ValidationError(
+        f"invalid {what} name {shown}: use 3 to 255 characters of A-Z a-z 0-9 _ - .{arn}"
+    )
 
 
 def format_bytes(size: float) -> str:

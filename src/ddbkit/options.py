@@ -95,3 +95,24 @@ LIMIT = Setting(
 def optional(setting: Setting, value: Any) -> Any:
     """``None`` stays ``None`` (the default applies); anything else must pass ``setting``."""
     return None if value is None else setting.check(value)
+
+
+READ_TIMEOUT = Setting(
+    "read_timeout",
+    "--read-timeout",
+    5e-324,
+    None,
+    False,
+    "seconds",
+    "Seconds to wait for each reply before retrying (default 15).",
+)
+MAX_ATTEMPTS = Setting(
+    "max_attempts",
+    "--max-attempts",
+    1,
+    100,
+    True,
+    "attempts per request",
+    "Attempts per request before giving up (default: AWS_MAX_ATTEMPTS or the profile's "
+    "max_attempts, else 8; throttling is retried for up to a minute).",
+)

@@ -144,8 +144,8 @@ class SqlSession:
         return "\n\n".join(parts)
 
     def _dynamodb_table(self, name: str) -> Table | None:
-        table = self.db.table(name)
         try:
+            table = self.db.table(name)
             table.info()
         except errors.TableNotFoundError:
             return None

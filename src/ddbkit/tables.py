@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ddbkit import errors
+from ddbkit.models import check_table_name
 
 if TYPE_CHECKING:
     from ddbkit.client import Database
@@ -77,6 +78,9 @@ def create_table(
     wait: bool,
 ) -> Table:
     """Create a table with its indexes and TTL attribute."""
+    check_table_name(name)
+    for index in indexes:
+        check_table_name(index.name, "index")
     request = _create_request(name, partition_key, sort_key, indexes, billing, capacity)
     db.call("create_table", table=name, **request)
     table = db.table(name)
@@ -178,6 +182,7 @@ def _projection(projection: str | Sequence[str]) -> dict[str, Any]:
 
 
 def delete_table(db: Database, name: str, *, wait: bool) -> None:
+    check_table_name(name)
     db.call("delete_table", table=name, TableName=name)
     if wait:
         _wait(db, name, gone=True)

@@ -238,7 +238,15 @@ def test_where_syntax_error_shows_caret(cli: CliRunner, users: Table) -> None:
 def test_usage_errors_exit_2(cli: CliRunner) -> None:
     assert cli("scan").code == 2
     assert cli("no-such-command").code == 2
-    assert cli("--local", "--endpoint-url", "http://x", "tables", connect=False).code == 2
+    assert cli("scan", "users", "--rcu", "nan").code == 2
+
+
+def test_local_with_an_endpoint_url_talks_to_that_engine_without_aws_credentials(
+    cli: CliRunner, endpoint: str
+) -> None:
+    no_keys: dict[str, str | None] = {"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None}
+    result = cli("--local", "--endpoint-url", endpoint, "tables", connect=False, env=no_keys)
+    assert result.code == 0, result.stderr
 
 
 def test_unreachable_endpoint(cli: CliRunner) -> None:

@@ -85,7 +85,7 @@ def test_create_then_delete_table(db: Database) -> None:
         ({"partition_key": ("id", "X")}, "key types are S"),
         ({"billing": "FREE"}, "billing mode"),
         ({"billing": "PROVISIONED"}, "needs capacity"),
-        ({"indexes": [IndexSpec("i", ("other", "S"), local=True)]}, "must use the table's"),
+        ({"indexes": [IndexSpec("idx", ("other", "S"), local=True)]}, "must use the table's"),
     ],
 )
 def test_create_table_refuses_bad_specs_before_sending(

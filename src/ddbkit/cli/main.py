@@ -17,8 +17,10 @@ import click
 from ddbkit import __version__
 from ddbkit.batch import WriteSummary
 from ddbkit.errors import DdbkitError, Interrupted
+from ddbkit.options import MAX_ATTEMPTS, READ_TIMEOUT
 
 from . import report
+from .args import setting_option
 from .output import FORMATS
 from .state import CliState
 
@@ -33,7 +35,14 @@ _debug = False
 )
 @click.option("--region", help="AWS region (default: AWS_REGION / profile).")
 @click.option("--profile", help="AWS profile from ~/.aws (default: AWS_PROFILE / default).")
-@click.option("--local", is_flag=True, help="Use the engine started by 'ddbkit local start'.")
+@click.option(
+    "--local",
+    is_flag=True,
+    help="Use the engine started by 'ddbkit local start' (with --endpoint-url: that local "
+    "engine), with dummy credentials that never reach AWS.",
+)
+@setting_option(READ_TIMEOUT)
+@setting_option(MAX_ATTEMPTS)
 @click.option(
     "--output",
     type=click.Choice(FORMATS),
@@ -51,14 +60,14 @@ def cli(
     local: bool,
     output: str | None,
     debug: bool,
+    read_timeout: float | None,
+    max_attempts: int | None,
 ) -> None:
     """DynamoDB made easy: tables, items, queries and scans with plain values."""
     global _debug
     _debug = debug
     _show_library_notes(debug)
-    if local and endpoint_url:
-        raise click.UsageError("give --local or --endpoint-url, not both")
-    ctx.obj = CliState(endpoint_url, region, profile, local, debug)
+    ctx.obj = CliState(endpoint_url, region, profile, local, debug, read_timeout, max_attempts)
     ctx.meta["ddbkit.output"] = output
 
 

@@ -19,6 +19,8 @@ class CliState:
     profile: str | None = None
     local: bool = False
     debug: bool = False
+    read_timeout: float | None = None
+    max_attempts: int | None = None
     _db: Database | None = field(default=None, repr=False)
 
     def db(self) -> Database:
@@ -28,6 +30,8 @@ class CliState:
                 region=self.region,
                 profile=self.profile,
                 local=self.local,
+                max_attempts=self.max_attempts,
+                **({"read_timeout": self.read_timeout} if self.read_timeout else {}),
             )
         return self._db
 

@@ -127,7 +127,8 @@ def choose(engines: list[EngineState], default_port: int | None = None) -> Engin
     urls = ", ".join(state.endpoint_url for state in engines)
     raise LocalEngineError(
         f"several local engines run ({urls}) and none on the default port {default}, so --local "
-        "cannot tell which to use: give --endpoint-url http://127.0.0.1:PORT with one of them"
+        "cannot tell which to use: give --local --endpoint-url http://127.0.0.1:PORT with one "
+        "of them"
     )
 
 
