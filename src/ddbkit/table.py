@@ -531,7 +531,7 @@ class Table:
         try:
             importlib.import_module("pandas")  # .df() needs it; no stubs wanted for a check
         except ImportError as exc:
-            raise errors.MissingExtraError("pandas", "sql") from exc
+            raise errors.MissingExtraError("pandas", "dataframes") from exc
         return table_relation(self, where, attributes, segments=segments).df()
 
     def to_polars(
@@ -547,7 +547,7 @@ class Table:
         try:
             importlib.import_module("polars")
         except ImportError as exc:
-            raise errors.MissingExtraError("polars", "sql") from exc
+            raise errors.MissingExtraError("polars", "dataframes") from exc
         return table_relation(self, where, attributes, segments=segments).pl()
 
     # -- keys -----------------------------------------------------------------------------------
