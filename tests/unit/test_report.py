@@ -19,3 +19,4 @@ def test_escape_sequences_are_shown_not_sent() -> None:
 def test_no_control_character_survives(text: str) -> None:
     shown = safe(text, one_line=True)
     assert not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in shown)
+    shown.encode("utf-8")  # no lone surrogate either: a terminal could not be sent one

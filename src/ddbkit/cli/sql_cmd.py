@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import click
-import orjson
 
+from ddbkit.jsonvalues import loads_exact
 from ddbkit.options import SEGMENTS
 from ddbkit.sql import SqlSession
 from ddbkit.sqlload import ql
@@ -88,7 +88,7 @@ def _rows(relation: Any) -> Iterator[dict[str, Any]]:
             item: dict[str, Any] = {}
             for name, is_json in zip(columns, json_cols, strict=True):
                 value = row.get(name)
-                item[name] = orjson.loads(value) if is_json and value is not None else value
+                item[name] = loads_exact(value) if is_json and value is not None else value
             yield item
 
 
