@@ -81,6 +81,14 @@ def translate(exc: Exception, context: Context) -> errors.DdbkitError:
             "check that it is a DynamoDB endpoint and reachable, or raise the read timeout",
             cause=exc,
         )
+    if isinstance(exc, HTTPClientError) and "Invalid header value" in str(exc):
+        # http.client refuses a header holding a newline; the value is a credential: never
+        # print it, and never retry what cannot pass.
+        return errors.CredentialsError(
+            "the AWS credentials hold a character that cannot go in a request header (a line "
+            "break?): check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN",
+            cause=exc,
+        )
     if isinstance(exc, HTTPClientError):
         # The connection broke mid-request (reset, truncated reply): retryable.
         return errors.EndpointError(

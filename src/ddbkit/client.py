@@ -121,6 +121,15 @@ def check_endpoint_url(url: str) -> str:
     return url.strip()
 
 
+def shown_url(url: str) -> str:
+    """``url`` fit to print: ``http://user:secret@host`` becomes ``http://user:***@host``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{parts.username}:***@{host}").geturl()
+
+
 def _check_seconds(value: float, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise errors.ValidationError(f"{what} is a number of seconds, not {value!r}")
@@ -289,6 +298,11 @@ class Database:
         return str(self.client.meta.endpoint_url)
 
     @property
+    def endpoint(self) -> str:
+        """The endpoint URL as it may be shown: a password in it is masked."""
+        return shown_url(self.endpoint_url)
+
+    @property
     def on_loopback(self) -> bool:
         """Whether the endpoint is on this machine (DynamoDB Local and other local engines)."""
         host = (urlsplit(self.endpoint_url).hostname or "").lower()
@@ -303,7 +317,7 @@ class Database:
         return float(self.client.meta.config.read_timeout)
 
     def __repr__(self) -> str:
-        return f"<Database {self.endpoint_url} region={self.region}>"
+        return f"<Database {self.endpoint} region={self.region}>"
 
     def call(
         self,
@@ -332,14 +346,14 @@ class Database:
             raise translate(exc, self._context(operation, table)) from exc
         if result.pop(BAD_CHECKSUM, False):
             raise errors.EndpointError(
-                f"the reply from {self.endpoint_url} to {operation} failed its CRC32 check "
+                f"the reply from {self.endpoint} to {operation} failed its CRC32 check "
                 "(damaged on the way)"
             )
         return result
 
     def _context(self, operation: str, table: str | None) -> Context:
         return Context(
-            endpoint=self.endpoint_url,
+            endpoint=self.endpoint,
             local=self.local,
             operation=_operation_name(operation),
             table=table,

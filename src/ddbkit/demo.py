@@ -110,6 +110,19 @@ def orders(count: int = ORDERS, customers: int = 100, seed: int = 11) -> Iterato
         }
 
 
+def check_free(db: Database, *, prefix: str = "", replace: bool = False) -> list[str]:
+    """The demo tables that exist already; a ValidationError for them unless ``replace``."""
+    existing = set(db.tables())
+    taken = [name for name in (f"{prefix}users", f"{prefix}orders") if name in existing]
+    if taken and not replace:
+        raise ValidationError(
+            f"table {', '.join(map(repr, taken))} already exists on {db.endpoint}: the demo "
+            "never replaces a table it did not create; pick another --prefix, or "
+            "--replace --yes to drop and recreate it"
+        )
+    return taken
+
+
 def create(db: Database, *, prefix: str = "", replace: bool = False) -> tuple[Table, Table]:
     """Create the demo tables and load them; return (users, orders).
 
@@ -118,15 +131,7 @@ def create(db: Database, *, prefix: str = "", replace: bool = False) -> tuple[Ta
     is changed.
     """
     users_name, orders_name = f"{prefix}users", f"{prefix}orders"
-    existing = set(db.tables())
-    taken = [name for name in (users_name, orders_name) if name in existing]
-    if taken and not replace:
-        raise ValidationError(
-            f"table {', '.join(map(repr, taken))} already exists on {db.endpoint_url}: the demo "
-            "never replaces a table it did not create; pick another --prefix, or "
-            "--replace --yes to drop and recreate it"
-        )
-    for name in taken:
+    for name in check_free(db, prefix=prefix, replace=replace):
         with contextlib.suppress(TableNotFoundError):
             db.delete_table(name)
     users_table = db.create_table(

@@ -24,6 +24,7 @@ import orjson
 
 from ddbkit import errors
 from ddbkit.errors import annotated
+from ddbkit.expressions import attribute_paths
 from ddbkit.files import cannot_write, check_new_file, open_private
 from ddbkit.formats import FORMATS, PageWriter, writer_for
 from ddbkit.formats.parquet import import_pyarrow
@@ -88,6 +89,9 @@ def export_table(
     if format not in FORMATS:
         raise errors.ValidationError(f"unknown format {format!r}: use one of {', '.join(FORMATS)}")
     condition = as_condition(where)
+    attributes = attribute_paths(attributes)
+    if not isinstance(target, (str, os.PathLike)):
+        raise errors.ValidationError(f"target is a file path or '-', not {type(target).__name__}")
     if str(target) == "-":
         if resume:
             raise errors.ValidationError("--resume needs a file to write to, not stdout")
@@ -98,6 +102,15 @@ def export_table(
         count = _write_pages(items, writer_for(format, sys.stdout.buffer), progress)
         sys.stdout.buffer.flush()
         return ExportResult(count, time.monotonic() - began, None, format)
+    if (
+        not str(target)
+        or str(target).endswith(("/", os.sep))
+        or Path(target).name in ("", ".", "..")
+    ):
+        raise errors.ValidationError(
+            f"export target {str(target)!r} names a folder, not a file: give a file name, "
+            "e.g. -o users.jsonl"
+        )
     path = Path(target)
     if resume and format not in RESUMABLE_FORMATS:
         raise errors.ValidationError(
@@ -193,12 +206,16 @@ def _write_pages(
 ) -> int:
     """The export loop: raw pages straight to the writer; ``after_page(items so far)``."""
     count = 0
-    for page in items.raw_pages():
-        count += writer.write_page(page.items)
-        if progress is not None:
-            progress(len(page.items))
-        if after_page is not None:
-            after_page(count)
+    try:
+        for page in items.raw_pages():
+            count += writer.write_page(page.items)
+            if progress is not None:
+                progress(len(page.items))
+            if after_page is not None:
+                after_page(count)
+    except BaseException:
+        writer.discard()
+        raise
     writer.close()
     return count
 

@@ -622,6 +622,22 @@ def encode_projection(paths: Iterable[PathLike] | str, ph: Placeholders) -> str:
     return ", ".join(ph.path(p) for p in unique)
 
 
+def attribute_paths(attributes: Any) -> tuple[str, ...] | None:
+    """A projection as a tuple of path texts: from a list of paths, or one string of paths
+    separated by commas (``"id, name"``); None stays None. Anything else is refused here, so a
+    string is never taken for a list of one-letter names."""
+    if attributes is None:
+        return None
+    if isinstance(attributes, (bytes, bytearray, Mapping)) or not isinstance(
+        attributes, (str, Iterable)
+    ):
+        raise ValidationError(
+            "attributes is a list of attribute paths, like ['id', 'address.city'], "
+            f"not {type(attributes).__name__}"
+        )
+    return tuple(path.debug() for path in _path_list(attributes))
+
+
 def _path_list(paths: Iterable[PathLike] | str) -> list[Path]:
     # Imported here: where.py builds these nodes, so importing it at the top would be a cycle.
     from ddbkit import where

@@ -43,9 +43,10 @@ def open_private(path: Path, mode: str = "w", **kwargs: Any) -> IO[Any]:
         raise
 
 
-def cannot_write(path: Path | str, exc: OSError) -> ValidationError:
+def cannot_write(path: Path | str, exc: OSError, what: str = "") -> ValidationError:
     reason = exc.strerror or str(exc)
-    return ValidationError(f"cannot write {path}: {reason}; pick a path in a folder you can write")
+    named = f"the {what} {path}" if what else str(path)
+    return ValidationError(f"cannot write {named}: {reason}; pick a path in a folder you can write")
 
 
 def check_new_file(path: Path, *, force: bool = False, what: str = "file") -> None:
@@ -58,7 +59,7 @@ def check_new_file(path: Path, *, force: bool = False, what: str = "file") -> No
     except FileNotFoundError:
         info = None
     except OSError as exc:  # e.g. a path through a regular file: "Not a directory"
-        raise cannot_write(path, exc) from None
+        raise cannot_write(path, exc, what) from None
     if info is not None:
         if not stat.S_ISREG(info.st_mode):
             kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
@@ -70,20 +71,20 @@ def check_new_file(path: Path, *, force: bool = False, what: str = "file") -> No
             raise ValidationError(f"{path} exists: add --force to replace it")
     folder = path.parent
     if not folder.is_dir():
-        raise ValidationError(f"folder {folder} does not exist: create it first")
-    probe_folder(folder)
+        raise ValidationError(f"cannot write the {what} {path}: folder {folder} does not exist")
+    probe_folder(path, what)
 
 
-def probe_folder(folder: Path) -> None:
-    """Prove ``folder`` takes new files by creating and removing one (root ignores mode bits,
-    and /proc and read-only mounts refuse only when tried)."""
-    probe = folder / f".ddbkit-probe-{os.getpid()}"
+def probe_folder(path: Path, what: str) -> None:
+    """Prove ``path``'s folder takes new files by creating and removing one (root ignores mode
+    bits, and /proc and read-only mounts refuse only when tried)."""
+    probe = path.parent / f".ddbkit-probe-{os.getpid()}"
     try:
         fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE)
     except FileExistsError:
         return
     except OSError as exc:
-        raise cannot_write(folder, exc) from None
+        raise cannot_write(path, exc, what) from None
     os.close(fd)
     with contextlib.suppress(OSError):
         probe.unlink()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -14,6 +16,8 @@ from ddbkit.batch import BatchWriter, Rejection, WriteSummary, settled
 from ddbkit.files import check_new_file, open_private
 from ddbkit.formats import READABLE_FORMATS, awsexport, format_from_path, reader_for
 from ddbkit.jsonvalues import dumps_plain
+
+log = logging.getLogger("ddbkit")
 
 if TYPE_CHECKING:
     from ddbkit.table import Table
@@ -41,6 +45,8 @@ def import_file(
     ``on_error="skip"``, rejected into the reject file; Ctrl-C raises
     :class:`~ddbkit.errors.Interrupted` saying how to finish.
     """
+    if not isinstance(source, (str, os.PathLike)):
+        raise errors.ValidationError(f"source is a file path or '-', not {type(source).__name__}")
     chosen = format or (format_from_path(str(source)) if str(source) != "-" else None) or "jsonl"
     if chosen not in READABLE_FORMATS:
         raise errors.ValidationError(f"import reads {', '.join(READABLE_FORMATS)}, not {chosen!r}")
@@ -74,6 +80,9 @@ def import_file(
         summary.stopped = True
         summary.stopped_at = summary.stopped_at or reject_sink.stopped_at
     summary.rejects_path = str(rejects) if reject_sink.count else None
+    if summary.read == 0 and not (summary.error or summary.interrupted):
+        # Not an error (an export of an empty table looks like this), but worth a word.
+        log.warning("%s holds no items: nothing was imported", source)
     return settled(
         summary,
         f"import into {table.name!r}",

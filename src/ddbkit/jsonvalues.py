@@ -31,7 +31,14 @@ from ddbkit.serialize import (
     to_item,
 )
 
-__all__ = ["decode_reply", "dumps_plain", "dumps_typed", "loads_exact", "loads_typed"]
+__all__ = [
+    "decode_reply",
+    "dumps_plain",
+    "dumps_typed",
+    "loads_document",
+    "loads_exact",
+    "loads_typed",
+]
 
 log = logging.getLogger("ddbkit")
 
@@ -272,28 +279,46 @@ def _located_error(text: str, reason: str) -> ValidationError:
 # Replies
 
 
+def loads_document(data: bytes | str) -> Any:
+    """JSON bytes or text -> Python objects (numbers as orjson reads them), fast with orjson.
+
+    Text orjson refuses only because it holds lone UTF-16 surrogates (``"\\ud800"``, valid JSON
+    syntax but not valid Unicode) is read by the stdlib instead, surrogates kept, so the caller
+    can say which attribute holds one. Raises ``ValueError`` for text that is not JSON at all.
+    """
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        text = data.decode("utf-8", "surrogatepass") if isinstance(data, bytes) else data
+        try:
+            return json.loads(text)
+        except (ValueError, RecursionError):
+            raise error from None
+
+
 def decode_reply(body: bytes, table: str | None = None) -> dict[str, Any]:
     """A DynamoDB reply's JSON bytes -> its document, in raw wire form (B as base64 text).
 
     An item written by another tool may hold a string that is not valid Unicode (a lone UTF-16
-    surrogate such as ``\\ud800``, which DynamoDB Local stores). orjson refuses the whole page
-    then; instead such strings are read with U+FFFD in place of each surrogate, and a warning on
-    the ``ddbkit`` logger names the attributes, so one bad item neither stops a scan nor an export.
+    surrogate such as ``\\ud800``, which DynamoDB Local stores). Such strings are read with
+    U+FFFD in place of each surrogate, and a warning on the ``ddbkit`` logger names the
+    attributes, so one bad item neither stops a scan nor an export.
     """
     try:
-        document = orjson.loads(body)
+        document = orjson.loads(body)  # the common case: orjson reads only valid Unicode
     except orjson.JSONDecodeError:
-        document = _decode_invalid_unicode(body, table)
+        try:
+            document = _clean(loads_document(body), table)
+        except ValueError as error:
+            raise ValidationError(
+                f"DynamoDB replied with a body that is not JSON: {error}"
+            ) from None
     if not isinstance(document, dict):
         raise ValidationError(f"DynamoDB replied with JSON that is not an object: {body[:60]!r}")
     return document
 
 
-def _decode_invalid_unicode(body: bytes, table: str | None) -> Any:
-    try:
-        document = json.loads(body.decode("utf-8", "surrogatepass"))
-    except (ValueError, RecursionError) as error:
-        raise ValidationError(f"DynamoDB replied with a body that is not JSON: {error}") from None
+def _clean(document: Any, table: str | None) -> Any:
     found: list[str] = []
     cleaned = _replace_surrogates(document, "", found)
     if found:

@@ -137,6 +137,8 @@ class SegmentCursors:
 
     @classmethod
     def decode(cls, cursor: str | None, segments: int) -> SegmentCursors:
+        if cursor is not None and not isinstance(cursor, str):
+            raise _bad_cursor()
         if not cursor:
             return cls(segments)
         if not cursor.startswith("P"):

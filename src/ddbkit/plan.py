@@ -21,6 +21,7 @@ from ddbkit.expressions import (
     Path,
     Value,
     and_all,
+    attribute_paths,
     conjuncts,
     paths_in,
 )
@@ -220,7 +221,7 @@ def plan_query(
         index=index,
         key_condition=split.key_condition,
         filter=split.filter,
-        attributes=tuple(attributes) if attributes else None,
+        attributes=attribute_paths(attributes) or None,
         consistent=consistent,
     )
 
@@ -240,7 +241,7 @@ def plan_scan(
         index=index,
         key_condition=None,
         filter=where,
-        attributes=tuple(attributes) if attributes else None,
+        attributes=attribute_paths(attributes) or None,
         consistent=consistent,
         reasons=reasons,
         estimate=(
@@ -269,6 +270,7 @@ def plan_find(
     consistent: bool,
 ) -> Plan:
     """The cheapest plan: Query on the table, Query on an index that can answer, else Scan."""
+    attributes = attribute_paths(attributes)
     if where is not None:
         check_key_types(where, info.keys)
     reasons: list[str] = []
@@ -314,7 +316,7 @@ def plan_find(
         index=best.index.name if best.index else None,
         key_condition=best.split.key_condition,
         filter=best.split.filter,
-        attributes=tuple(attributes) if attributes else None,
+        attributes=attribute_paths(attributes) or None,
         consistent=consistent,
         reasons=tuple(reasons),
     )

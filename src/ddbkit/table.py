@@ -402,7 +402,8 @@ class Table:
             on_error=on_error,
             progress=progress,
         )
-        return settled(writer.write(enumerate(items, start=1)), "put_many", on_error)
+        records = enumerate(_many(items, "put_many", "items"), start=1)
+        return settled(writer.write(records), "put_many", on_error)
 
     def delete_many(
         self,
@@ -422,7 +423,8 @@ class Table:
             rate_limit=rate_limit,
             progress=progress,
         )
-        return settled(writer.write(enumerate(keys, start=1)), "delete_many", "stop")
+        records = enumerate(_many(keys, "delete_many", "keys"), start=1)
+        return settled(writer.write(records), "delete_many", "stop")
 
     def export(
         self,
@@ -588,3 +590,19 @@ class Table:
 
 
 _OPERATIONS = {"Query": "query", "Scan": "scan"}
+
+
+def _many(given: Any, what: str, kind: str) -> Iterable[Any]:
+    """An iterable of items or keys; a str, a single dict or None is refused, not iterated."""
+    if given is None or isinstance(given, (str, bytes, bytearray, Mapping)):
+        one = "put()" if kind == "items" else "delete()"
+        raise errors.ValidationError(
+            f"{what} takes an iterable of {kind} (dicts), not {type(given).__name__}; "
+            f"for a single one use {one}"
+        )
+    try:
+        return iter(given)  # type: ignore[no-any-return]
+    except TypeError:
+        raise errors.ValidationError(
+            f"{what} takes an iterable of {kind} (dicts), not {type(given).__name__}"
+        ) from None

@@ -109,6 +109,7 @@ from ddbkit.expressions import (
     is_name_start,
     keyword,
 )
+from ddbkit.serialize import to_attribute
 
 __all__ = [
     "MAX_NESTING",
@@ -339,7 +340,12 @@ class Bindings:
         """The value of ``:name``; KeyError if there is none (the parser says where)."""
         if name in self.params:
             self.used.add(name)
-            return self.params[name]
+            value = self.params[name]
+            try:
+                to_attribute(value)  # refused here, naming the parameter, not the attribute
+            except ValidationError as exc:
+                raise ValidationError(f"parameter :{name}: {exc}") from None
+            return value
         if self.lenient:
             return Param(name)
         raise KeyError(name)
@@ -963,7 +969,8 @@ def as_condition(where: WhereInput, params: Mapping[str, Any] | None = None) -> 
     ``params``), nodes, or a boto3 Key/Attr condition."""
     if where is None:
         if params:
-            raise ValidationError("params given without a condition to bind them in")
+            names = ", ".join(f":{name}" for name in params)
+            raise ValidationError(f"params {names} given without a condition to bind them in")
         return None
     if isinstance(where, str):
         return parse_where(where, params)

@@ -121,14 +121,14 @@ def test_library_connect_to_a_bad_url(url: str, monkeypatch: pytest.MonkeyPatch)
 @pytest.mark.parametrize("command", ["tables", "scan", "put"])
 def test_closed_port_is_one_fast_error(env: dict[str, str | None], command: str) -> None:
     url = f"http://127.0.0.1:{closed_port()}"
-    argv = {"tables": ["tables"], "scan": ["scan", "t1"], "put": ["put", "t1", '{"id": "a"}']}
+    argv = {"tables": ["tables"], "scan": ["scan", "tab1"], "put": ["put", "tab1", '{"id": "a"}']}
     outcome = run_process(["--endpoint-url", url, *argv[command]], env=env, deadline=45)
     assert_fast_refusal(outcome, url, "127.0.0.1")
 
 
 @pytest.mark.timeout(130)
 def test_hung_endpoint_ends_with_one_line_naming_it(env: dict[str, str | None]) -> None:
-    commands = {"scan": ["scan", "t1"], "get": ["get", "t1", "id=a"]}
+    commands = {"scan": ["scan", "tab1"], "get": ["get", "tab1", "id=a"]}
     outcomes: dict[str, Outcome] = {}
     with HungServer() as server:
 
@@ -153,7 +153,7 @@ def test_hung_endpoint_ends_with_one_line_naming_it(env: dict[str, str | None]) 
 def test_ctrl_c_on_a_parallel_scan_of_a_hung_endpoint(env: dict[str, str | None]) -> None:
     with HungServer() as server:
         outcome = run_process(
-            ["--endpoint-url", server.endpoint_url, "scan", "t1", "--segments", "4"],
+            ["--endpoint-url", server.endpoint_url, "scan", "tab1", "--segments", "4"],
             env=env,
             deadline=40,
             interrupt_after=3,

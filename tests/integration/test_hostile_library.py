@@ -4,6 +4,7 @@ never a bare TypeError/ValueError/KeyError/AttributeError or an orjson error, an
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -76,7 +77,7 @@ SCAN_ARGUMENTS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
     "limit-str": ({"limit": "3"}, ("limit",)),
     "limit-negative": ({"limit": -1}, ("limit",)),
     "limit-float": ({"limit": 2.5}, ("limit",)),
-    "attributes-str": ({"attributes": "id,name"}, ("attributes",)),
+    "attributes-int": ({"attributes": 5}, ("attributes",)),
     "attributes-empty-name": ({"attributes": [""]}, ("attribute", "name", "path")),
     "start-garbage": ({"start": "garbage"}, ("cursor",)),
     "start-int": ({"start": 123}, ("cursor",)),
@@ -112,8 +113,19 @@ EXPORT_ARGUMENTS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
     "segments-str": ({"segments": "2"}, ("segments",)),
     "rate-nan": ({"rate_limit": NAN}, ("rate",)),
     "format-unknown": ({"format": "xml"}, ("xml",)),
-    "attributes-str": ({"attributes": "id"}, ("attributes",)),
+    "attributes-dict": ({"attributes": {"id": 1}}, ("attributes",)),
 }
+
+
+def test_attributes_as_one_string_are_a_list_of_paths_not_of_letters(
+    fresh: Table, tmp_path: Path
+) -> None:
+    items = list(fresh.scan(attributes="id, name"))
+    assert items and all(set(item) <= {"id", "name"} for item in items)
+    target = tmp_path / "out.jsonl"
+    fresh.export(target, attributes="id")
+    lines = target.read_text().splitlines()
+    assert lines and all(set(json.loads(line)) == {"id"} for line in lines)
 
 
 @pytest.mark.parametrize(("kwargs", "mentions"), EXPORT_ARGUMENTS.values(), ids=EXPORT_ARGUMENTS)
@@ -176,8 +188,8 @@ SINGLE_CALLS: dict[str, tuple[Call, tuple[str, ...]]] = {
     "put-surrogate-key": (lambda t: t.put({"id": "\ud800"}), ("'id'",)),
     "put-surrogate-value": (lambda t: t.put({"id": "n1", "note": "\udfff"}), ("note",)),
     "put-surrogate-name": (lambda t: t.put({"id": "n1", "\ud800": 1}), ("name", "surrogate")),
-    "put-surrogate-in-map": (lambda t: t.put({"id": "n1", "m": {"k": "\ud800"}}), ("'m'",)),
-    "put-surrogate-in-list": (lambda t: t.put({"id": "n1", "l": ["\ud800"]}), ("'l'",)),
+    "put-surrogate-in-map": (lambda t: t.put({"id": "n1", "m": {"k": "\ud800"}}), ("'m.k'",)),
+    "put-surrogate-in-list": (lambda t: t.put({"id": "n1", "l": ["\ud800"]}), ("'l[0]'",)),
     "put-surrogate-in-set": (lambda t: t.put({"id": "n1", "s": {"\ud800"}}), ("'s'",)),
     "update-surrogate": (lambda t: t.update({"id": "a"}, set={"note": "\ud800"}), ("note",)),
     "update-nan": (lambda t: t.update({"id": "a"}, set={"x": NAN}), ("'x'",)),
@@ -195,7 +207,6 @@ SINGLE_CALLS: dict[str, tuple[Call, tuple[str, ...]]] = {
     "get-many-wrong-type": (lambda t: t.get_many([{"id": 1}]), ("'id'",)),
     "get-many-str": (lambda t: t.get_many("abc"), ("key",)),
     "get-many-none-key": (lambda t: t.get_many([None]), ("key",)),
-    "put-many-surrogate-only": (lambda t: t.put_many([{"id": "n1", "v": "\ud800"}]), ("'v'",)),
 }
 
 
@@ -217,9 +228,10 @@ TABLE_CALLS: dict[str, tuple[Callable[[Any], Any], tuple[str, ...]]] = {
     "scan-empty-name": (lambda db: db.table("").scan(), ("table", "name")),
     "scan-int-name": (lambda db: db.table(123).scan(), ("table", "name")),
     "create-space": (lambda db: db.create_table("has space"), ("table", "name")),
-    "create-key-type": (lambda db: db.create_table("hk", partition_key=("id", "X")), ("X",)),
-    "create-key-empty": (lambda db: db.create_table("hk", partition_key=("", "S")), ("key",)),
-    "create-billing": (lambda db: db.create_table("hk", billing="FREE"), ("FREE",)),
+    "create-key-type": (lambda db: db.create_table("hkt", partition_key=("id", "X")), ("X",)),
+    "create-key-empty": (lambda db: db.create_table("hkt", partition_key=("", "S")), ("key",)),
+    "create-billing": (lambda db: db.create_table("hkt", billing="FREE"), ("FREE",)),
+    "create-two-chars": (lambda db: db.create_table("hk"), ("'hk'", "3 to 255")),
     "delete-empty-name": (lambda db: db.delete_table(""), ("table", "name")),
 }
 
@@ -233,8 +245,8 @@ def test_bad_table_call(
     try:
         raises_library_error(lambda: call(db), *mentions, kind=ddbkit.ValidationError)
     finally:
-        if "hk" in table_names(endpoint):
-            db.delete_table("hk", wait=False)
+        if "hkt" in table_names(endpoint):
+            db.delete_table("hkt", wait=False)
     assert table_names(endpoint) == before
 
 
@@ -272,7 +284,6 @@ PARAM_MISTAKES: dict[str, tuple[str, Any, tuple[str, ...]]] = {
     "name-empty": ("name = 'Ada'", {"": 1}, ("''", "empty")),
     "name-digit-first": ("name = 'Ada'", {"1a": 1}, ("1a",)),
     "name-dash": ("name = 'Ada'", {"a-b": 1}, ("a-b",)),
-    "name-with-colon": ("name = :name", {":name": "Ada"}, (":name",)),
     "not-a-dict": ("name = :name", ["name"], ("params", "dict", "mapping")),
     "value-nan": ("age = :v", {"v": NAN}, ("'v'", ":v")),
     "value-object": ("age = :v", {"v": object()}, ("'v'", ":v")),
@@ -292,6 +303,22 @@ def test_parameter_mistake(
     with unchanged(endpoint, fresh.name):
         raises_library_error(lambda: call(fresh), "param", kind=ddbkit.ValidationError)
         raises_library_error(lambda: call(fresh), *mentions, kind=ddbkit.ValidationError)
+
+
+def test_parameter_names_may_keep_boto3s_colon(fresh: Table) -> None:
+    # boto3 users write {":name": ...}; both spellings bind :name.
+    assert list(loose(fresh).scan("name = :name", params={":name": INJECTION})) == []
+
+
+def test_put_many_of_only_an_unstorable_item_raises_naming_the_attribute(
+    endpoint: str, fresh: Table
+) -> None:
+    with unchanged(endpoint, fresh.name):
+        raises_library_error(
+            lambda: fresh.put_many([{"id": "n1", "v": "\ud800"}]),
+            "'v'",
+            kind=ddbkit.IncompleteWriteError,
+        )
 
 
 # -- put_many: one bad item among 101 --------------------------------------------------------

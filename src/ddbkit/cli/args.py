@@ -69,6 +69,8 @@ def parse_key(args: Sequence[str], keys: KeySchema) -> dict[str, Any]:
             raise ValidationError(
                 f"bad key part {arg!r}: write NAME=VALUE, e.g. {keys.partition_key.name}=abc"
             )
+        if name in key:
+            raise ValidationError(f"key attribute {name!r} is given twice: give it once")
         key[name] = _typed(text, types.get(name, "S"), name)
     return key
 

@@ -40,10 +40,11 @@ def demo_command(prefix: str, replace: bool, yes: bool, allow_remote: bool) -> N
     db = settings.db()
     if not db.on_loopback and not allow_remote:
         raise ValidationError(
-            f"{db.endpoint_url} is not on this machine: the demo creates tables and writes "
+            f"{db.endpoint} is not on this machine: the demo creates tables and writes "
             "5,000 items there; add --allow-remote if that is what you want"
         )
-    click.secho(f"== loading the demo data set into {db.endpoint_url}", bold=True)
+    demo.check_free(db, prefix=prefix, replace=replace)
+    click.secho(f"== loading the demo data set into {db.endpoint}", bold=True)
     began = time.monotonic()
     users, orders = demo.create(db, prefix=prefix, replace=replace)
     click.echo(f"   {demo.USERS} users and {demo.ORDERS} orders in {time.monotonic() - began:.1f}s")

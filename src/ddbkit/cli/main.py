@@ -11,6 +11,7 @@ import logging
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import Any
 
 import click
 
@@ -27,7 +28,20 @@ from .state import CliState
 _debug = False
 
 
+class _ReaderGone(Exception):
+    """stdout's reader (``| head``) went away: carried past click, which would exit 1 for it."""
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as exc:
+            raise _ReaderGone from exc
+
+
 @click.group(
+    cls=_Group,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.option(
@@ -146,6 +160,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # The reader (e.g. `| head`) went away: not an error of ours. Point stdout at devnull so
         # the interpreter's final flush does not complain again.
+        _silence_stdout()
+        return 0
+    except _ReaderGone:
         _silence_stdout()
         return 0
     except DdbkitError as exc:

@@ -142,10 +142,14 @@ def _write_csv(
     out.flush()
     writer = CsvWriter(out.buffer, first_columns=first)
     count = 0
-    for item in items:
-        count += writer.write_items(
-            [{k: dumps_typed(v) for k, v in item.items()} if typed else item]
-        )
+    try:
+        for item in items:
+            count += writer.write_items(
+                [{k: dumps_typed(v) for k, v in item.items()} if typed else item]
+            )
+    except BaseException:
+        writer.discard()
+        raise
     writer.close()
     out.buffer.flush()
     return count

@@ -62,6 +62,9 @@ class PageWriter(Protocol):
     def close(self) -> None:
         """Write out anything buffered (header, footer, row groups); does not close the stream."""
 
+    def discard(self) -> None:
+        """Drop anything buffered without writing it (the output is abandoned half-way)."""
+
 
 def writer_for(name: str, out: IO[bytes], *, first_columns: Sequence[str] = ()) -> PageWriter:
     """The writer of format ``name`` writing to ``out``.

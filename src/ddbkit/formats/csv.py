@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import re
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -45,6 +46,7 @@ from ddbkit.serialize import format_number, from_attribute, parse_number
 __all__ = ["CsvWriter", "raw_cell", "read_csv", "value_cell"]
 
 _FIELD_LIMIT: Final = 1 << 24  # a cell may hold a whole 400 KB item's worth of JSON text
+_NOT_UTF8: Final = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of a bad byte
 
 
 # ---------------------------------------------------------------------------------------------
@@ -184,6 +186,13 @@ class CsvWriter:
         self._buffer.seek(0)
         self._buffer.truncate()
 
+    def discard(self) -> None:
+        """Drop what is held (the spill file) without writing: the output is abandoned."""
+        self._closed = True
+        spill, self._spill = self._spill, None
+        if spill is not None:
+            spill.close()
+
     def close(self) -> None:
         """Write the header and every spilled row (``out`` is not closed)."""
         if self._closed:
@@ -228,7 +237,12 @@ def read_csv(stream: IO[bytes], *, types: Mapping[str, str] | None = None) -> It
     typed = check_types(types)
     if csv.field_size_limit() < _FIELD_LIMIT:
         csv.field_size_limit(min(_FIELD_LIMIT, sys.maxsize))
-    text = io.TextIOWrapper(open_binary(stream), encoding="utf-8-sig", newline="")
+    # surrogateescape: a byte that is not UTF-8 becomes a lone surrogate in its cell, so the
+    # record it is in is reported with its own line number (a strict decoder fails on the
+    # whole chunk read ahead, blaming the header).
+    text = io.TextIOWrapper(
+        open_binary(stream), encoding="utf-8-sig", errors="surrogateescape", newline=""
+    )
     try:
         # strict: a quote that never closes is an error at the end of the data, not a field
         # that silently swallows every line after it.
@@ -261,6 +275,9 @@ def read_csv(stream: IO[bytes], *, types: Mapping[str, str] | None = None) -> It
                 continue
             if not any(cells):
                 continue  # a blank line (or a row of empty cells) is no item
+            if any(_NOT_UTF8.search(cell) for cell in cells):
+                yield start, BadLineError(start, "not UTF-8 text: save the file as UTF-8")
+                continue
             try:
                 item = _record(header, converters, width, cells)
             except ValidationError as error:
@@ -280,6 +297,8 @@ def _read_header(records: Any) -> list[str] | None:
         raise ValidationError(f"the CSV header (line 1) is not readable: {error}") from None
     if not header or not all(header):
         raise ValidationError("the CSV header (line 1) must name every column; a name is empty")
+    if any(_NOT_UTF8.search(name) for name in header):
+        raise ValidationError("the CSV header (line 1) is not UTF-8 text: save the file as UTF-8")
     seen: set[str] = set()
     for name in header:
         if name in seen:

@@ -24,6 +24,7 @@ import orjson
 
 from ddbkit.errors import InvalidValueError, ValidationError
 from ddbkit.formats._common import BadLineError, Record, numbered_lines
+from ddbkit.jsonvalues import loads_document
 from ddbkit.serialize import from_item, to_item
 
 __all__ = ["DdbJsonWriter", "parse_ddb_json_line", "read_ddb_json", "unwrap_item"]
@@ -67,6 +68,9 @@ class DdbJsonWriter:
     def close(self) -> None:
         """Nothing is buffered here; the caller flushes and closes the stream."""
 
+    def discard(self) -> None:
+        """Nothing is held here."""
+
 
 def read_ddb_json(stream: IO[bytes], *, types: Mapping[str, str] | None = None) -> Iterator[Record]:
     """``(line_number, item)`` for each line of ``stream``; items are Python values.
@@ -87,8 +91,9 @@ def read_ddb_json(stream: IO[bytes], *, types: Mapping[str, str] | None = None) 
 def parse_ddb_json_line(line: bytes | str) -> dict[str, Any]:
     """One line -> one item of Python values; raises ``ValidationError`` without a line number."""
     try:
-        document = orjson.loads(line)
-    except orjson.JSONDecodeError as error:
+        # Lone surrogates survive this read, so the writer can refuse them naming the attribute.
+        document = loads_document(line)
+    except ValueError as error:
         raise ValidationError(f"invalid JSON: {error}") from None
     return from_item(unwrap_item(document))
 

@@ -214,6 +214,9 @@ class JsonlWriter:
     def close(self) -> None:
         """Nothing is buffered here; the caller flushes and closes the stream."""
 
+    def discard(self) -> None:
+        """Nothing is held here."""
+
 
 def _encode_error(error: orjson.JSONEncodeError) -> ValidationError:
     cause = error.__cause__

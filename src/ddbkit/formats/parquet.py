@@ -123,6 +123,13 @@ class ParquetWriter:
             self._write_row_group(rows)
         self._writer.close()
 
+    def discard(self) -> None:
+        """Drop the buffered rows without writing them: the output is abandoned."""
+        self._closed = True
+        self._pending = []
+        if self._writer is not None:
+            self._writer.close()
+
     # -- row groups -----------------------------------------------------------------------------
 
     def _write_row_group(self, rows: list[dict[str, Any]]) -> None:

@@ -73,17 +73,18 @@ def _launch(
 def launch(
     *,
     port: int = DEFAULT_PORT,
-    data_dir: Path | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
     in_memory: bool = False,
-    log_path: Path | None = None,
+    log_path: str | os.PathLike[str] | None = None,
 ) -> EngineState:
     """Start an engine on ``port`` and wait until it answers; no state file is touched.
 
     Data goes to ``data_dir`` (default: the per-user data folder) unless ``in_memory``. The log
     defaults to ``local-PORT.log`` in the state folder. Stop the engine with :func:`stop_process`.
     """
-    log = log_path if log_path is not None else state_dir() / f"local-{port}.log"
-    return _launch(port=port, data_dir=data_dir, in_memory=in_memory, log_path=log, progress=None)
+    log = Path(log_path) if log_path is not None else state_dir() / f"local-{port}.log"
+    data = Path(data_dir) if data_dir is not None else None
+    return _launch(port=port, data_dir=data, in_memory=in_memory, log_path=log, progress=None)
 
 
 def running() -> list[EngineState]:
