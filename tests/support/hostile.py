@@ -1,4 +1,4 @@
-"""Helpers for the hostile-input suites (tests/integration/test_hostile_*.py).
+"""Helpers for the hostile-input suite (tests/integration/hostile/).
 
 Every hostile case asserts the same contract: a refused command exits 1 (a library error) or 2
 (a usage error), prints nothing on stdout, prints no traceback, prints exactly one line starting

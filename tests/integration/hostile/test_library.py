@@ -5,7 +5,7 @@ never a bare TypeError/ValueError/KeyError/AttributeError or an orjson error, an
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,8 +17,6 @@ from ddbkit.table import Table
 from tests.support.hostile import (
     listing,
     raises_library_error,
-    reset_table,
-    seeded_table,
     stored_items,
     table_names,
     unchanged,
@@ -34,18 +32,6 @@ SEED = [
 INJECTION = "zz' OR name <> 'zz"
 NAN = float("nan")
 Call = Callable[[Any], Any]  # the table, untyped: hostile calls break the signatures
-
-
-@pytest.fixture(scope="module")
-def shared(endpoint: str) -> Iterator[Table]:
-    with seeded_table(endpoint) as table:
-        yield table
-
-
-@pytest.fixture
-def fresh(endpoint: str, shared: Table) -> Table:
-    reset_table(endpoint, shared, SEED)
-    return shared
 
 
 def loose(table: Table) -> Any:

@@ -18,8 +18,6 @@ from tests.support.hostile import (
     assert_clean_stderr,
     assert_refused,
     drop_table,
-    make_runner,
-    reset_table,
     seeded_table,
     unchanged,
 )
@@ -45,29 +43,6 @@ def numbered(endpoint: str) -> Iterator[Table]:
     """Two items keyed by num (N)."""
     with seeded_table(endpoint, [{"num": 1}, {"num": 2}], partition_key=("num", "N")) as table:
         yield table
-
-
-@pytest.fixture(scope="module")
-def shared(endpoint: str) -> Iterator[Table]:
-    with seeded_table(endpoint) as table:
-        yield table
-
-
-@pytest.fixture
-def fresh(endpoint: str, shared: Table) -> Table:
-    """A table holding exactly the SEED items, for cases that might write."""
-    reset_table(endpoint, shared, SEED)
-    return shared
-
-
-@pytest.fixture
-def run(
-    endpoint: str,
-    capfd: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-) -> Runner:
-    return make_runner(endpoint, capfd, monkeypatch, tmp_path)
 
 
 def item_file(folder: Path, *items: str) -> Path:

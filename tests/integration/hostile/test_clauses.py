@@ -7,7 +7,6 @@ parameter (``--param name=VALUE``) can never change what a condition means.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,9 +16,6 @@ from tests.support.hostile import (
     Runner,
     assert_clean_stderr,
     assert_refused,
-    make_runner,
-    reset_table,
-    seeded_table,
     unchanged,
 )
 
@@ -33,29 +29,6 @@ SEED = [
 # A value that, spliced into the clause instead of bound, would match every item.
 INJECTION = "zz' OR name <> 'zz"
 GENERIC = ("where", "condition", "expression", "syntax")
-
-
-@pytest.fixture(scope="module")
-def shared(endpoint: str) -> Iterator[Table]:
-    with seeded_table(endpoint) as table:
-        yield table
-
-
-@pytest.fixture
-def fresh(endpoint: str, shared: Table) -> Table:
-    """A table holding exactly the SEED items, for cases that might write."""
-    reset_table(endpoint, shared, SEED)
-    return shared
-
-
-@pytest.fixture
-def run(
-    endpoint: str,
-    capfd: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-) -> Runner:
-    return make_runner(endpoint, capfd, monkeypatch, tmp_path)
 
 
 # -- where-clauses ---------------------------------------------------------------------------

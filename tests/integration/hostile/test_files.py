@@ -25,8 +25,6 @@ from tests.support.hostile import (
     assert_refused,
     error_lines,
     listing,
-    make_runner,
-    reset_table,
     seeded_table,
     stored_items,
     unchanged,
@@ -36,28 +34,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
 SEED = [{"id": "a", "name": "Ada", "age": 36}, {"id": "b", "name": "Bob", "age": 20}]
 IS_ROOT = os.geteuid() == 0
-
-
-@pytest.fixture(scope="module")
-def shared(endpoint: str) -> Iterator[Table]:
-    with seeded_table(endpoint) as table:
-        yield table
-
-
-@pytest.fixture
-def fresh(endpoint: str, shared: Table) -> Table:
-    reset_table(endpoint, shared, SEED)
-    return shared
-
-
-@pytest.fixture
-def run(
-    endpoint: str,
-    capfd: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-) -> Runner:
-    return make_runner(endpoint, capfd, monkeypatch, tmp_path)
 
 
 def a_regular_file(folder: Path) -> Path:
