@@ -28,7 +28,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import math
 import os
 import threading
 import zlib
@@ -45,6 +44,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ddbkit import errors
 from ddbkit.botoerrors import Context, setup_error, translate
 from ddbkit.models import check_table_name
+from ddbkit.options import CONNECT_TIMEOUT, MAX_ATTEMPTS, READ_TIMEOUT, optional
 from ddbkit.retry import Backoff, call_with_retries
 
 if TYPE_CHECKING:
@@ -130,14 +130,6 @@ def shown_url(url: str) -> str:
     return parts._replace(netloc=f"{parts.username}:***@{host}").geturl()
 
 
-def _check_seconds(value: float, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise errors.ValidationError(f"{what} is a number of seconds, not {value!r}")
-    if not (math.isfinite(value) and value > 0):
-        raise errors.ValidationError(f"{what} must be a number of seconds above 0, not {value!r}")
-    return float(value)
-
-
 def connect(
     *,
     endpoint_url: str | None = None,
@@ -161,14 +153,8 @@ def connect(
     """
     if endpoint_url is not None:
         endpoint_url = check_endpoint_url(endpoint_url)
-    timeouts = (
-        _check_seconds(connect_timeout, "connect_timeout"),
-        _check_seconds(read_timeout, "read_timeout"),
-    )
-    if max_attempts is not None and (
-        isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1
-    ):
-        raise errors.ValidationError("max_attempts must be a whole number of 1 or more")
+    timeouts = (CONNECT_TIMEOUT.check(connect_timeout), READ_TIMEOUT.check(read_timeout))
+    max_attempts = optional(MAX_ATTEMPTS, max_attempts)
     if local:
         if endpoint_url is None:
             from ddbkit import local as local_engine

@@ -97,6 +97,15 @@ def optional(setting: Setting, value: Any) -> Any:
     return None if value is None else setting.check(value)
 
 
+CONNECT_TIMEOUT = Setting(
+    "connect_timeout",
+    "--connect-timeout",
+    5e-324,
+    None,
+    False,
+    "seconds",
+    "Seconds to wait for a connection before retrying (default 5).",
+)
 READ_TIMEOUT = Setting(
     "read_timeout",
     "--read-timeout",

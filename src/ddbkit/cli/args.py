@@ -30,15 +30,13 @@ class SettingType(_ParamType):
         self.name = "integer" if setting.integer else "number"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, str):
-            try:
-                value = int(value) if self.setting.integer else float(value)
-            except ValueError:
-                self.fail(f"{value!r}: {self.setting.flag} {self.setting.expects()}", param, ctx)
+        given = value
         try:
+            if isinstance(value, str):
+                value = int(value) if self.setting.integer else float(value)
             return self.setting.check(value)
-        except ValidationError:
-            self.fail(f"{value!r}: {self.setting.flag} {self.setting.expects()}", param, ctx)
+        except (ValueError, ValidationError):  # ValidationError is a ValueError: both say why
+            self.fail(f"{given!r}: {self.setting.flag} {self.setting.expects()}", param, ctx)
 
 
 F = TypeVar("F", bound=Callable[..., Any])

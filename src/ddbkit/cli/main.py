@@ -18,7 +18,7 @@ import click
 from ddbkit import __version__
 from ddbkit.batch import WriteSummary
 from ddbkit.errors import DdbkitError, Interrupted
-from ddbkit.options import MAX_ATTEMPTS, READ_TIMEOUT
+from ddbkit.options import CONNECT_TIMEOUT, MAX_ATTEMPTS, READ_TIMEOUT
 
 from . import report
 from .args import setting_option
@@ -55,6 +55,7 @@ class _Group(click.Group):
     help="Use the engine started by 'ddbkit local start' (with --endpoint-url: that local "
     "engine), with dummy credentials that never reach AWS.",
 )
+@setting_option(CONNECT_TIMEOUT)
 @setting_option(READ_TIMEOUT)
 @setting_option(MAX_ATTEMPTS)
 @click.option(
@@ -74,6 +75,7 @@ def cli(
     local: bool,
     output: str | None,
     debug: bool,
+    connect_timeout: float | None,
     read_timeout: float | None,
     max_attempts: int | None,
 ) -> None:
@@ -81,7 +83,8 @@ def cli(
     global _debug
     _debug = debug
     _show_library_notes(debug)
-    ctx.obj = CliState(endpoint_url, region, profile, local, debug, read_timeout, max_attempts)
+    timeouts = {"connect_timeout": connect_timeout, "read_timeout": read_timeout}
+    ctx.obj = CliState(endpoint_url, region, profile, local, debug, timeouts, max_attempts)
     ctx.meta["ddbkit.output"] = output
 
 

@@ -19,7 +19,7 @@ class CliState:
     profile: str | None = None
     local: bool = False
     debug: bool = False
-    read_timeout: float | None = None
+    timeouts: dict[str, float | None] = field(default_factory=dict)  # connect/read, if given
     max_attempts: int | None = None
     _db: Database | None = field(default=None, repr=False)
 
@@ -31,7 +31,7 @@ class CliState:
                 profile=self.profile,
                 local=self.local,
                 max_attempts=self.max_attempts,
-                **({"read_timeout": self.read_timeout} if self.read_timeout else {}),
+                **{name: value for name, value in self.timeouts.items() if value is not None},
             )
         return self._db
 
