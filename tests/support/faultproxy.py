@@ -18,9 +18,13 @@ Decisions. Every request whose operation (from ``X-Amz-Target``) is in ``operati
 all) draws from one ``random.Random(seed)`` behind a lock; other requests draw nothing, so
 control-plane calls (CreateTable, waiters' DescribeTable) never shift the sequence and the same
 seed gives the same faults for the same order of requests. The fault rates are consecutive
-slices of one draw in the order throttle, error_500, error_503, reset, unprocessed: each rate is
-exactly that fault's probability while they add up to at most 1; beyond that the later ones shrink.
+slices of one draw in the order throttle, error_500, error_503, reset, unprocessed, not_found: each
+rate is exactly that fault's probability while they add up to at most 1; beyond that the later ones
+shrink.
 ``unprocessed`` only affects BatchWriteItem and BatchGetItem (other operations pass untouched).
+``script`` (operation -> faults) gives the first requests of an operation those faults, in order
+and without a draw, before the rates take over: a test that must see every kind of fault fire
+gets each one for sure, at rates low enough to keep the backoff short.
 ``latency`` + ``uniform(0, latency_jitter)`` seconds are added before every matching reply.
 
 What botocore (1.44, urllib3 2.x) raises for each fault with retries off, i.e.
@@ -42,6 +46,10 @@ What botocore (1.44, urllib3 2.x) raises for each fault with retries off, i.e.
   write may be applied twice, exactly as against real DynamoDB.
 - ``unprocessed``: no error; a 200 reply whose ``UnprocessedItems`` / ``UnprocessedKeys`` also
   hold the withheld requests (possibly all of them), with a recomputed ``x-amz-crc32``.
+- ``not_found``: HTTP 400, ``ClientError`` code ``ResourceNotFoundException`` (modelled), as when
+  the table is deleted under a running job: an error no retry can cure. Nothing is forwarded.
+  Armed mid-run with ``set_rates(not_found=1.0)`` it stands for a fatal error at a chosen moment
+  while what was written before stays on the engine to be checked.
 - ``latency``: no error unless it exceeds the client's ``read_timeout`` (then ``ReadTimeoutError``).
 """
 
@@ -61,7 +69,7 @@ import threading
 import uuid
 import zlib
 from collections import Counter, deque
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -74,7 +82,7 @@ log = logging.getLogger("ddbkit.faultproxy")
 JSON_CONTENT_TYPE = "application/x-amz-json-1.0"
 TARGET_PREFIX = "DynamoDB_20120810."
 
-FAULT_RATES = ("throttle", "error_500", "error_503", "reset", "unprocessed")
+FAULT_RATES = ("throttle", "error_500", "error_503", "reset", "unprocessed", "not_found")
 SETTINGS = (*FAULT_RATES, "latency", "latency_jitter")
 
 # The __type prefixes real DynamoDB sends; botocore's JSON parser keeps what follows the last '#'.
@@ -95,6 +103,10 @@ THROTTLE_ERRORS: tuple[tuple[str, str], ...] = (
 )
 INTERNAL_ERROR = ("com.amazonaws.dynamodb.v20120810#InternalServerError", "Internal server error")
 UNAVAILABLE_ERROR = ("com.amazonaws.dynamodb.v20120810#ServiceUnavailable", "Service unavailable")
+NOT_FOUND_ERROR = (
+    "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException",
+    "Requested resource not found",
+)
 
 BATCH_FIELDS = {"BatchWriteItem": "UnprocessedItems", "BatchGetItem": "UnprocessedKeys"}
 
@@ -221,9 +233,11 @@ class FaultProxy:
         error_500: float = 0.0,
         error_503: float = 0.0,
         reset: float = 0.0,
+        not_found: float = 0.0,
         latency: float = 0.0,
         latency_jitter: float = 0.0,
         operations: Collection[str] | None = None,
+        script: Mapping[str, Sequence[str]] | None = None,
         port: int = 0,
     ) -> None:
         parts = urlsplit(upstream)
@@ -242,6 +256,12 @@ class FaultProxy:
         self._rates: dict[str, float] = dict.fromkeys(SETTINGS, 0.0)
         self._counts: Counter[str] = Counter()
         self._decisions: deque[tuple[str, str]] = deque(maxlen=MAX_DECISIONS)
+        self._script: dict[str, deque[str]] = {}
+        for operation, faults in (script or {}).items():
+            unknown = [fault for fault in faults if fault not in FAULT_RATES]
+            if unknown:
+                raise ValueError(f"unknown fault(s) {unknown} in the script of {operation}")
+            self._script[operation] = deque(faults)
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -251,6 +271,7 @@ class FaultProxy:
             error_500=error_500,
             error_503=error_503,
             reset=reset,
+            not_found=not_found,
             latency=latency,
             latency_jitter=latency_jitter,
         )
@@ -370,13 +391,17 @@ class FaultProxy:
             if not applies:
                 return decision
             rates = self._rates
-            draw = self._random.random()
-            edge = 0.0
-            for name in FAULT_RATES:
-                edge += rates[name]
-                if draw < edge:
-                    decision.fault = name
-                    break
+            scripted = self._script.get(operation)
+            if scripted:
+                decision.fault = scripted.popleft()
+            else:
+                draw = self._random.random()
+                edge = 0.0
+                for name in FAULT_RATES:
+                    edge += rates[name]
+                    if draw < edge:
+                        decision.fault = name
+                        break
             if decision.fault == "throttle":
                 decision.error = self._random.choice(THROTTLE_ERRORS)
             elif decision.fault == "unprocessed":
@@ -500,6 +525,8 @@ class _Handler(BaseHTTPRequestHandler):
             reply = error_reply(500, INTERNAL_ERROR)
         elif decision.fault == "error_503":
             reply = error_reply(503, UNAVAILABLE_ERROR)
+        elif decision.fault == "not_found":
+            reply = error_reply(400, NOT_FOUND_ERROR)
         elif decision.fault == "unprocessed":
             reply = self._forward_part(decision)
         else:
