@@ -90,6 +90,29 @@ def canon_typed(av: Mapping[str, Any]) -> Canon:
     raise ValueError(f"unknown DynamoDB type tag {tag!r}")
 
 
+def plain_from_typed(av: Mapping[str, Any]) -> Any:
+    """A DynamoDB JSON value as the README says plain JSON shows it: sets as sorted lists,
+    binary as base64 text, numbers exact (Decimal)."""
+    ((tag, raw),) = av.items()
+    if tag == "N":
+        return Decimal(raw)
+    if tag == "B":
+        return base64.b64encode(_binary(raw)).decode()
+    if tag == "NULL":
+        return None
+    if tag == "SS":
+        return sorted(set(raw))
+    if tag == "NS":
+        return sorted({Decimal(n) for n in raw})
+    if tag == "BS":
+        return [base64.b64encode(b).decode() for b in sorted({_binary(b) for b in raw})]
+    if tag == "L":
+        return [plain_from_typed(member) for member in raw]
+    if tag == "M":
+        return {k: plain_from_typed(v) for k, v in raw.items()}
+    return raw  # S, BOOL
+
+
 def canon_item(item: Mapping[str, Any]) -> dict[str, Canon]:
     return {name: canon(value) for name, value in item.items()}
 
