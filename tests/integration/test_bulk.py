@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import csv
 import json
 import random
 import time
@@ -23,6 +24,7 @@ from tests.conftest import CliRunner
 from tests.support.truth import (
     assert_same_items,
     by_key,
+    canon,
     ddb_json_lines,
     engine_items,
     plain_json_lines,
@@ -41,6 +43,7 @@ def mixed_item(n: int, rng: random.Random) -> dict[str, Any]:
         "sk": n,
         "name": f"item {n}",
         "price": Decimal(n) / 100,
+        "active": n % 3 == 0,
     }
     kind = rng.random()
     if kind < 0.3:
@@ -190,6 +193,38 @@ def as_plain_json(value: Any) -> Any:
     return value
 
 
+def csv_cell(value: Any) -> str:
+    """A top-level value's CSV cell as the csv module doc says (JSON cells: see below)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, Decimal)):
+        return format(Decimal(value).normalize(), "f")  # canonical: no exponent, no extra 0s
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    assert isinstance(value, str), value
+    return value
+
+
+def assert_csv_cells(path: Path, items: list[dict[str, Any]]) -> None:
+    """Every cell of the file, read by the csv module, is its source value as documented."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = {(row["pk"], int(row["sk"])): row for row in csv.DictReader(handle)}
+    assert len(rows) == len(items)
+    for item in items:
+        row = rows[(item["pk"], item["sk"])]
+        assert {name for name, cell in row.items() if cell} == {
+            name for name, value in item.items() if value is not None
+        }
+        for name, value in item.items():
+            if isinstance(value, (set, frozenset, list, dict)):  # JSON text, as JSON Lines has it
+                got = canon(json.loads(row[name], parse_float=Decimal))
+                assert got == canon(as_plain_json(value)), (item, name)
+            else:
+                assert row[name] == csv_cell(value), (item, name)
+
+
 # Per case: the file format, the types given to the import, and what the engine should then
 # hold, derived from each source item.
 ALL_TYPES = {"tags": "SS", "nums": "NS", "blob": "B"}
@@ -202,7 +237,7 @@ ROUND_TRIPS: dict[str, tuple[str, dict[str, str] | None, Callable[[dict[str, Any
     # with every column typed, CSV loses only nulls (empty cells read as absent)
     "csv-typed": (
         "csv",
-        {**ALL_TYPES, "sk": "N", "price": "N", "nested": "M"},
+        {**ALL_TYPES, "sk": "N", "price": "N", "active": "BOOL", "nested": "M"},
         lambda item: {k: v for k, v in item.items() if v is not None},
     ),
 }
@@ -223,6 +258,8 @@ def test_export_then_import_round_trip_keeps_the_source_items(
     elif fmt == "jsonl":
         want_lines = by_key((as_plain_json(i) for i in items), KEY)
         assert_same_items(plain_json_lines(target.read_bytes(), KEY), want_lines)
+    else:
+        assert_csv_cells(target, items)
     copy = make_table(partition_key=("pk", "S"), sort_key=("sk", "N"))
     summary = copy.import_file(target, format=fmt, types=types)
     assert summary.written == 1500 and summary.rejected == 0
