@@ -24,7 +24,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
 
-from tests.support.faultproxy import IDLE_TIMEOUT, FaultProxy, merge_unprocessed, split_batch
+from tests.support.faultproxy import IDLE_TIMEOUT, FaultProxy
+from tests.support.faultwire import merge_unprocessed, split_batch
 
 pytestmark = pytest.mark.integration
 

@@ -26,6 +26,7 @@ shrink.
 and without a draw, before the rates take over: a test that must see every kind of fault fire
 gets each one for sure, at rates low enough to keep the backoff short.
 ``latency`` + ``uniform(0, latency_jitter)`` seconds are added before every matching reply.
+The replies it makes and the batch bodies it splits are in tests/support/faultwire.py.
 
 What botocore (1.44, urllib3 2.x) raises for each fault with retries off, i.e.
 ``Config(retries={"mode": "standard", "total_max_attempts": 1})``; beware that
@@ -66,8 +67,6 @@ import socket
 import struct
 import sys
 import threading
-import uuid
-import zlib
 from collections import Counter, deque
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -77,38 +76,26 @@ from types import FrameType, TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-log = logging.getLogger("ddbkit.faultproxy")
+from tests.support.faultwire import (
+    BATCH_FIELDS,
+    INTERNAL_ERROR,
+    NOT_FOUND_ERROR,
+    TARGET_PREFIX,
+    THROTTLE_ERRORS,
+    UNAVAILABLE_ERROR,
+    Reply,
+    batch_entries,
+    crc32,
+    error_reply,
+    json_reply,
+    merge_unprocessed,
+    split_batch,
+)
 
-JSON_CONTENT_TYPE = "application/x-amz-json-1.0"
-TARGET_PREFIX = "DynamoDB_20120810."
+log = logging.getLogger("ddbkit.faultproxy")
 
 FAULT_RATES = ("throttle", "error_500", "error_503", "reset", "unprocessed", "not_found")
 SETTINGS = (*FAULT_RATES, "latency", "latency_jitter")
-
-# The __type prefixes real DynamoDB sends; botocore's JSON parser keeps what follows the last '#'.
-THROTTLE_ERRORS: tuple[tuple[str, str], ...] = (
-    (
-        "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
-        "The level of configured provisioned throughput for the table was exceeded. "
-        "Consider increasing your provisioning level with the UpdateTable API.",
-    ),
-    (
-        "com.amazon.coral.availability#ThrottlingException",
-        "Rate of requests exceeds the allowed throughput.",
-    ),
-    (
-        "com.amazon.coral.service#RequestLimitExceeded",
-        "Throughput exceeds the current throughput limit for your account.",
-    ),
-)
-INTERNAL_ERROR = ("com.amazonaws.dynamodb.v20120810#InternalServerError", "Internal server error")
-UNAVAILABLE_ERROR = ("com.amazonaws.dynamodb.v20120810#ServiceUnavailable", "Service unavailable")
-NOT_FOUND_ERROR = (
-    "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException",
-    "Requested resource not found",
-)
-
-BATCH_FIELDS = {"BatchWriteItem": "UnprocessedItems", "BatchGetItem": "UnprocessedKeys"}
 
 # Headers that describe one hop, never the message: each side of the proxy sets its own.
 HOP_HEADERS = frozenset(
@@ -131,15 +118,6 @@ IDLE_TIMEOUT = 60.0
 UPSTREAM_TIMEOUT = 60.0
 MAX_DECISIONS = 100_000
 
-Headers = list[tuple[str, str]]
-
-
-@dataclass
-class _Reply:
-    status: int
-    headers: Headers
-    body: bytes
-
 
 @dataclass
 class _Decision:
@@ -150,74 +128,6 @@ class _Decision:
     # Per batch entry (in request order): True = forward it, False = withhold it.
     keep: list[bool] = field(default_factory=list)
     request: dict[str, Any] | None = None
-
-
-def crc32(body: bytes) -> str:
-    """The ``x-amz-crc32`` value botocore checks on every DynamoDB reply."""
-    return str(zlib.crc32(body) & 0xFFFFFFFF)
-
-
-def json_reply(status: int, payload: dict[str, Any]) -> _Reply:
-    body = json.dumps(payload, separators=(",", ":")).encode()
-    headers = [
-        ("x-amzn-RequestId", uuid.uuid4().hex.upper()),
-        ("Content-Type", JSON_CONTENT_TYPE),
-        ("x-amz-crc32", crc32(body)),
-    ]
-    return _Reply(status, headers, body)
-
-
-def error_reply(status: int, error: tuple[str, str]) -> _Reply:
-    return json_reply(status, {"__type": error[0], "message": error[1]})
-
-
-def batch_entries(operation: str, request: dict[str, Any]) -> list[tuple[str, Any]]:
-    """The (table, write request or key) pairs of a batch request, in request order."""
-    items = request.get("RequestItems")
-    if not isinstance(items, dict):
-        return []
-    entries: list[tuple[str, Any]] = []
-    for table, spec in items.items():
-        values = spec if operation == "BatchWriteItem" else spec.get("Keys", [])
-        entries.extend((table, value) for value in values)
-    return entries
-
-
-def split_batch(
-    operation: str, request: dict[str, Any], keep: list[bool]
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Split RequestItems into (forwarded, withheld), each in the shape of its own request."""
-    forwarded: dict[str, Any] = {}
-    withheld: dict[str, Any] = {}
-    for (table, value), kept in zip(batch_entries(operation, request), keep, strict=True):
-        target = forwarded if kept else withheld
-        if operation == "BatchWriteItem":
-            target.setdefault(table, []).append(value)
-        else:
-            # A withheld key must come back with the table's projection and consistency, or the
-            # caller's retry would read different attributes.
-            spec = request["RequestItems"][table]
-            entry = target.setdefault(table, {**{k: v for k, v in spec.items() if k != "Keys"}})
-            entry.setdefault("Keys", []).append(value)
-    return forwarded, withheld
-
-
-def merge_unprocessed(
-    operation: str, reply: dict[str, Any], withheld: dict[str, Any]
-) -> dict[str, Any]:
-    """Add the withheld requests to the reply's UnprocessedItems / UnprocessedKeys per table."""
-    name = BATCH_FIELDS[operation]
-    unprocessed: dict[str, Any] = dict(reply.get(name) or {})
-    for table, value in withheld.items():
-        if operation == "BatchWriteItem":
-            unprocessed[table] = [*unprocessed.get(table, []), *value]
-        elif table in unprocessed:
-            spec = dict(unprocessed[table])
-            spec["Keys"] = [*spec.get("Keys", []), *value["Keys"]]
-            unprocessed[table] = spec
-        else:
-            unprocessed[table] = value
-    return {**reply, name: unprocessed}
 
 
 class FaultProxy:
@@ -539,7 +449,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(reply)
 
-    def _forward_part(self, decision: _Decision) -> _Reply:
+    def _forward_part(self, decision: _Decision) -> Reply:
         """Send only the kept batch entries upstream; report the rest as unprocessed."""
         request = decision.request
         assert request is not None
@@ -564,9 +474,9 @@ class _Handler(BaseHTTPRequestHandler):
         # botocore verifies x-amz-crc32 on DynamoDB replies, so a changed body needs a new one.
         headers = [(k, v) for k, v in reply.headers if k.lower() != "x-amz-crc32"]
         headers.append(("x-amz-crc32", crc32(new_body)))
-        return _Reply(200, headers, new_body)
+        return Reply(200, headers, new_body)
 
-    def _forward(self, body: bytes) -> _Reply:
+    def _forward(self, body: bytes) -> Reply:
         proxy = self.server.proxy
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
         headers["Host"] = proxy._upstream_netloc
@@ -595,7 +505,7 @@ class _Handler(BaseHTTPRequestHandler):
                 connection.close()
                 self._upstream = None
             kept = [(k, v) for k, v in response.getheaders() if k.lower() not in HOP_HEADERS]
-            return _Reply(response.status, kept, data)
+            return Reply(response.status, kept, data)
         raise AssertionError("unreachable")
 
     def _upstream_connection(self) -> http.client.HTTPConnection:
@@ -609,7 +519,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
         return self._upstream
 
-    def _head(self, reply: _Reply) -> bytes:
+    def _head(self, reply: Reply) -> bytes:
         try:
             reason = HTTPStatus(reply.status).phrase
         except ValueError:
@@ -621,11 +531,11 @@ class _Handler(BaseHTTPRequestHandler):
             lines.append("Connection: close")
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
-    def _send(self, reply: _Reply) -> None:
+    def _send(self, reply: Reply) -> None:
         self.log_request(reply.status, len(reply.body))
         self.wfile.write(self._head(reply) + reply.body)
 
-    def _send_and_reset(self, reply: _Reply) -> None:
+    def _send_and_reset(self, reply: Reply) -> None:
         """Send the head and half the body, then abort the connection with a TCP RST."""
         head = self._head(reply)
         # An empty body has no half to send: cut inside the head so the reply is still broken.

@@ -161,6 +161,14 @@ def plain_json_lines(data: bytes, names: Iterable[str]) -> dict[Key, dict[str, C
     )
 
 
+def assert_plain_lines(text: str, raw_items: list[dict[str, Any]]) -> None:
+    """Each JSON Lines line, read by the json module, is its raw item as plain JSON shows it."""
+    # Split on "\n" only: str.splitlines() would also split inside a string at \x85 or \u2028.
+    lines = [json.loads(line, parse_float=Decimal) for line in text.split("\n")[:-1]]
+    expected = [{k: plain_from_typed(v) for k, v in raw.items()} for raw in raw_items]
+    assert [canon(line) for line in lines] == [canon(item) for item in expected]
+
+
 def raw_client(endpoint: str) -> Any:
     """A plain boto3 DynamoDB client on ``endpoint`` (botocore's parser, a few quick retries)."""
     return boto3.client(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import gzip
 import io
-import json
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -31,7 +30,7 @@ from ddbkit.formats.ddbjson import DdbJsonWriter, read_ddb_json
 from ddbkit.formats.jsonl import JsonlWriter, is_verbatim_number, plain_item, read_jsonl
 from ddbkit.jsonvalues import dumps_plain
 from ddbkit.serialize import from_item, parse_number, to_item
-from tests.support.truth import canon, plain_from_typed
+from tests.support.truth import assert_plain_lines
 
 MAX_N = Decimal("9.9999999999999999999999999999999999999E+125")
 
@@ -229,14 +228,6 @@ def test_jsonl_writer_matches_dumps_plain_of_from_item(page: list[dict[str, Any]
     text = write("jsonl", [page]).decode()
     assert text == "".join(dumps_plain(from_item(raw)) + "\n" for raw in page)
     assert_plain_lines(text, page)
-
-
-def assert_plain_lines(text: str, page: list[dict[str, Any]]) -> None:
-    """Each line, read by the json module, is its item as the README describes plain JSON."""
-    # Split on "\n" only: str.splitlines() would also split inside a string at \x85 or \u2028.
-    lines = [json.loads(line, parse_float=Decimal) for line in text.split("\n")[:-1]]
-    expected = [{k: plain_from_typed(v) for k, v in raw.items()} for raw in page]
-    assert [canon(line) for line in lines] == [canon(item) for item in expected]
 
 
 @settings(max_examples=300)
