@@ -1,6 +1,8 @@
 """Shared fixtures: DynamoDB Local started once per session, a uuid-named table per test.
 
-Set DDBKIT_TEST_ENDPOINT to use an engine that is already running instead.
+Set DDBKIT_TEST_ENDPOINT to use an engine that is already running instead; either way the engine
+must answer as DynamoDB Local (moto, the fallback without Java, is refused). With the dev extras
+installed an unexpected skip fails the run (tests/support/skipguard.py).
 """
 
 from __future__ import annotations
@@ -25,22 +27,66 @@ from ddbkit import local
 from ddbkit.client import Database
 from ddbkit.table import Table
 from ddbkit.tables import IndexSpec
+from tests.support import skipguard
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    skipguard.install(config)
+
+
+def engine_answering(url: str) -> str:
+    """What answers at ``url``: its HTTP Server header (DynamoDB Local's is Jetty's)."""
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="ddbkit",
+        aws_secret_access_key="ddbkit",
+        config=Config(retries={"mode": "standard", "total_max_attempts": 3}),
+    )
+    try:
+        headers = client.list_tables(Limit=1)["ResponseMetadata"]["HTTPHeaders"]
+    finally:
+        client.close()
+    return str(headers.get("server", "no Server header"))
+
+
+def require_dynamodb_local(url: str, where: str) -> None:
+    """Integration tests run on AWS's DynamoDB Local; moto or anything else is refused."""
+    server = engine_answering(url)
+    if not server.startswith("Jetty"):
+        pytest.exit(
+            f"{where} ({url}) answers as {server!r}, not DynamoDB Local: the integration tests "
+            "run on AWS's DynamoDB Local (Java 17+ and 'ddbkit local install')",
+            returncode=pytest.ExitCode.USAGE_ERROR,
+        )
 
 
 @pytest.fixture(scope="session")
-def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The URL of a DynamoDB Local engine for this test session."""
+def session_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[local.EngineState | None]:
+    """The DynamoDB Local engine this session started; None when DDBKIT_TEST_ENDPOINT is set."""
     given = os.environ.get("DDBKIT_TEST_ENDPOINT")
     if given:
-        yield given
+        require_dynamodb_local(given, "DDBKIT_TEST_ENDPOINT")
+        yield None
         return
     local.install()
     log = tmp_path_factory.mktemp("engine") / "dynamodb-local.log"
     engine = local.launch(port=local.free_port(), in_memory=True, log_path=log)
     try:
-        yield engine.endpoint_url
+        # Without Java, launch falls back to moto's server: refused here, never tested on.
+        require_dynamodb_local(engine.endpoint_url, "the engine started for the tests")
+        yield engine
     finally:
         local.stop_process(engine)
+
+
+@pytest.fixture(scope="session")
+def endpoint(session_engine: local.EngineState | None) -> str:
+    """The URL of a DynamoDB Local engine for this test session."""
+    if session_engine is None:
+        return os.environ["DDBKIT_TEST_ENDPOINT"]
+    return session_engine.endpoint_url
 
 
 @pytest.fixture

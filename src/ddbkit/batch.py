@@ -476,7 +476,7 @@ class BatchWriter:
             entry = inbox.get()
             if entry is None:
                 return
-            self._reject_after_send(entry[1], f"not written: {reason}")
+            self._reject_after_send(entry[1], reason)  # already "not written: ..."
 
 
 def _no_progress(table: str) -> errors.DdbkitError:

@@ -1,7 +1,8 @@
 """Nothing is lost under injected faults: throttling, partial batches, 5xx, resets, kill -9.
 
 DynamoDB Local never throttles, so every test here goes through tests/support/faultproxy.py.
-Results are always checked directly against the engine, never through the proxy.
+Results are always checked directly against the engine (a plain boto3 client, never through the
+proxy) and against the items the test generated, never against another ddbkit run.
 """
 
 from __future__ import annotations
@@ -11,13 +12,11 @@ import random
 import signal
 import subprocess
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
 import ddbkit
@@ -26,12 +25,18 @@ from ddbkit.jsonvalues import dumps_typed
 from ddbkit.table import Table
 from tests.conftest import ddbkit_executable
 from tests.support.faultproxy import FaultProxy
+from tests.support.truth import assert_same_items, by_key, ddb_json_lines, engine_items
 
 pytestmark = pytest.mark.integration
 
 N_IMPORT = 20_000
 N_EXPORT = 12_000
+KEY = ("pk", "sk")
 FAULTS: dict[str, Any] = {"throttle": 0.30, "unprocessed": 0.05, "reset": 0.02, "error_500": 0.01}
+# For the export: every kind of fault a read can meet, often enough that each fires in ~50 pages
+# (and, seeded, the same ones on every run: the number of requests depends only on the draws).
+READ_FAULTS: dict[str, Any] = {"throttle": 0.2, "error_500": 0.08, "error_503": 0.08, "reset": 0.08}
+Source = tuple[Table, list[dict[str, Any]]]
 
 
 def source_item(n: int, rng: random.Random) -> dict[str, Any]:
@@ -48,30 +53,23 @@ def source_item(n: int, rng: random.Random) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def export_source(endpoint: str) -> Iterator[Table]:
-    """A table of ~2 KB items, big enough for many 1 MB pages per segment."""
+def export_source(endpoint: str) -> Iterator[Source]:
+    """A table of ~2 KB items, big enough for many 1 MB pages per segment, and its items."""
     db = ddbkit.connect(endpoint_url=endpoint, local=True)
     name = f"faults-{os.getpid()}-{random.randrange(10**9)}"
     t = db.create_table(name, partition_key=("pk", "S"), sort_key=("sk", "N"))
     try:
         rng = random.Random(3)
-        summary = t.put_many({**source_item(n, rng), "pad": "p" * 2000} for n in range(N_EXPORT))
+        items = [{**source_item(n, rng), "pad": "p" * 2000} for n in range(N_EXPORT)]
+        summary = t.put_many(items)
         assert summary.written == N_EXPORT
-        yield t
+        yield t, items
     finally:
         db.delete_table(name, wait=False)
 
 
 def through(proxy: FaultProxy) -> Database:
     return ddbkit.connect(endpoint_url=proxy.endpoint_url, local=True)
-
-
-def key_lines(path: Path) -> list[tuple[str, int]]:
-    keys = []
-    for line in path.read_bytes().splitlines():
-        item = orjson.loads(line)["Item"]
-        keys.append((item["pk"]["S"], int(item["sk"]["N"])))
-    return keys
 
 
 def test_import_through_heavy_faults_writes_every_item_exactly(
@@ -86,36 +84,45 @@ def test_import_through_heavy_faults_writes_every_item_exactly(
         summary = through(proxy).table(target.name).import_file(source, format="ddb-json")
         stats = proxy.stats
     assert stats["throttle"] > 0 and stats["unprocessed"] > 0 and stats["reset"] > 0
+    assert stats["error_500"] > 0
     assert summary.read == N_IMPORT and summary.written == N_IMPORT
     assert summary.rejected == 0 and summary.failed == 0 and summary.retries > 0
-    stored = {(i["pk"], i["sk"]): i for i in target.scan(segments=4)}
-    assert len(stored) == N_IMPORT
-    for item in items:
-        assert stored[(item["pk"], item["sk"])] == item
+    assert_same_items(engine_items(endpoint, target.name, KEY), by_key(items, KEY))
 
 
-def test_parallel_export_under_faults_equals_a_fault_free_export(
-    endpoint: str, export_source: Table, tmp_path: Path
+def test_parallel_export_under_every_read_fault_writes_every_source_item_once(
+    endpoint: str, export_source: Source, tmp_path: Path
 ) -> None:
-    clean = tmp_path / "clean.json"
-    export_source.export(clean, format="ddb-json", segments=1)
+    table, items = export_source
     faulty = tmp_path / "faulty.json"
-    faults = {k: v for k, v in FAULTS.items() if k != "unprocessed"}
-    with FaultProxy(endpoint, seed=9, operations={"Scan"}, **faults) as proxy:
-        result = (
-            through(proxy).table(export_source.name).export(faulty, format="ddb-json", segments=4)
-        )
+    with FaultProxy(endpoint, seed=9, operations={"Scan"}, **READ_FAULTS) as proxy:
+        result = through(proxy).table(table.name).export(faulty, format="ddb-json", segments=4)
         stats = proxy.stats
-    assert stats["throttle"] > 0
+    fired = {kind: stats[kind] for kind in READ_FAULTS}
+    assert all(fired.values()), f"a fault kind never fired: {fired}"
     assert result.items == N_EXPORT
-    assert sorted(faulty.read_bytes().splitlines()) == sorted(clean.read_bytes().splitlines())
+    assert_same_items(ddb_json_lines(faulty.read_bytes(), KEY), by_key(items, KEY))
 
 
-def test_kill_9_during_export_then_resume_keeps_every_key_exactly_once(
-    endpoint: str, export_source: Table, tmp_path: Path
+def _kill_when(process: subprocess.Popen[bytes], ready: Callable[[], bool]) -> bool:
+    """SIGKILL ``process`` as soon as ``ready()``; False if it finished first."""
+    deadline = time.monotonic() + 60
+    while not ready():
+        if process.poll() is not None:
+            return False
+        assert time.monotonic() < deadline, "the export never reached the point to kill it at"
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    return True
+
+
+def test_kill_9_during_export_then_resume_keeps_every_item_exactly_once(
+    endpoint: str, export_source: Source, tmp_path: Path
 ) -> None:
+    table, items = export_source
     target = tmp_path / "resumed.json"
-    rng = random.Random(21)
+    checkpoint = tmp_path / ".resumed.json.ddbkit-checkpoint"
     env = {
         **os.environ,
         "DDBKIT_CHECKPOINT_SECONDS": "0.05",
@@ -123,50 +130,51 @@ def test_kill_9_during_export_then_resume_keeps_every_key_exactly_once(
         "AWS_SECRET_ACCESS_KEY": "ddbkit",
         "AWS_REGION": "us-east-1",
     }
-    # Added latency stretches the export (8 pages a segment) to a few seconds so that the
-    # kills land mid-way.
+
+    def saved() -> bytes | None:
+        try:
+            return checkpoint.read_bytes()  # replaced atomically: never half a record
+        except FileNotFoundError:
+            return None
+
+    # Added latency stretches each page to 0.3 s, so every kill below lands mid-export.
     with FaultProxy(endpoint, seed=2, latency=0.3, operations={"Scan"}) as proxy:
         command = [
             ddbkit_executable(), "--endpoint-url", proxy.endpoint_url, "export",
-            export_source.name, "-o", str(target), "--format", "ddb-json",
+            table.name, "-o", str(target), "--format", "ddb-json",
             "--segments", "3", "--resume", "--quiet",
         ]  # fmt: skip
-        checkpoint = tmp_path / ".resumed.json.ddbkit-checkpoint"
-        kills = 0
-        for _ in range(3):
-            process = subprocess.Popen(command, env=env)
-            # Kill at a random moment once a checkpoint exists (on later rounds that may be
-            # before this run's own first checkpoint: resuming from an older one must work too).
-            deadline = time.monotonic() + 60
-            while not checkpoint.exists() and process.poll() is None:
-                assert time.monotonic() < deadline, "no checkpoint was ever written"
-                time.sleep(0.02)
-            time.sleep(rng.uniform(0.0, 0.6))
-            if process.poll() is not None:
-                break  # this run got to the end by itself
-            process.send_signal(signal.SIGKILL)
-            process.wait(timeout=30)
-            kills += 1
-        assert kills > 0, "the export finished before any kill: make it slower"
-        if not target.exists():
-            loud = [c for c in command if c != "--quiet"]
-            final = subprocess.run(loud, env=env, capture_output=True, text=True, timeout=300)
-            assert final.returncode == 0, final.stderr
-            assert "from the interrupted run" in final.stderr
-    keys = key_lines(target)
-    counts = Counter(keys)
-    assert len(keys) == N_EXPORT and max(counts.values()) == 1
+        # 1: once the first checkpoint exists; 2: once this run has sent a request, before its
+        # own first checkpoint (it must resume from the older one); 3: once it checkpointed anew.
+        first = subprocess.Popen(command, env=env)
+        assert _kill_when(first, lambda: saved() is not None)
+        sent = proxy.stats.get("requests:Scan", 0)
+        second = subprocess.Popen(command, env=env)
+        assert _kill_when(second, lambda: proxy.stats.get("requests:Scan", 0) > sent)
+        before = saved()
+        third = subprocess.Popen(command, env=env)
+        assert _kill_when(third, lambda: saved() not in (before, None))
+        assert not target.exists()
+        loud = [c for c in command if c != "--quiet"]
+        final = subprocess.run(loud, env=env, capture_output=True, text=True, timeout=300)
+        assert final.returncode == 0, final.stderr
+        assert "from the interrupted run" in final.stderr
+    assert_same_items(ddb_json_lines(target.read_bytes(), KEY), by_key(items, KEY))
     assert not list(tmp_path.glob(".resumed*"))
 
 
-def test_ddb_json_round_trip_export_import_export_is_identical(
-    export_source: Table, make_table: Callable[..., Table], tmp_path: Path
+def test_ddb_json_round_trip_export_import_export_keeps_every_source_item(
+    endpoint: str, export_source: Source, make_table: Callable[..., Table], tmp_path: Path
 ) -> None:
+    table, items = export_source
+    want = by_key(items, KEY)
     first = tmp_path / "first.json"
-    export_source.export(first, format="ddb-json", segments=2)
+    table.export(first, format="ddb-json", segments=2)
+    assert_same_items(ddb_json_lines(first.read_bytes(), KEY), want)
     copy = make_table(partition_key=("pk", "S"), sort_key=("sk", "N"))
     summary = copy.import_file(first, format="ddb-json")
     assert summary.written == N_EXPORT
+    assert_same_items(engine_items(endpoint, copy.name, KEY), want)
     second = tmp_path / "second.json"
     copy.export(second, format="ddb-json", segments=3)
     assert sorted(first.read_bytes().splitlines()) == sorted(second.read_bytes().splitlines())

@@ -147,9 +147,36 @@ def test_scan_where_limit_attributes(cli: CliRunner, users: Table) -> None:
 
 
 def test_scan_table_output_when_asked(cli: CliRunner, users: Table) -> None:
-    result = cli("scan", users.name, "-o", "table")
-    assert result.code == 0
-    assert ("Ada" in result.stdout and "┃" in result.stdout) or "|" in result.stdout
+    result = cli("scan", users.name, "-o", "table", env={"COLUMNS": "300"})
+    assert result.code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    header = [cell.strip() for cell in lines[1].strip().strip("┃").split("┃")]
+    rows = [[cell.strip() for cell in line.strip().strip("│").split("│")] for line in lines[3:-1]]
+    assert lines[0].startswith("┏") and lines[2].startswith("┡") and lines[-1].startswith("└")
+    shown = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
+    # One row per item, one column per attribute, each cell the value as written.
+    assert shown == {
+        "u1": {
+            "id": "u1",
+            "name": "Ada",
+            "age": "36",
+            "score": "0.1",
+            "tags": '["a","b"]',
+            "avatar": "AAE=",
+            "big": "12345678901234567890123456789012345678",
+            "address": "",
+        },
+        "u2": {
+            "id": "u2",
+            "name": "Bob",
+            "age": "20",
+            "score": "",
+            "tags": "",
+            "avatar": "",
+            "big": "",
+            "address": '{"city":"Oslo"}',
+        },
+    }
 
 
 def test_query_cursor_and_start(cli: CliRunner, sorted_table: Table) -> None:
@@ -277,14 +304,29 @@ def test_local_engine_not_running(cli: CliRunner, tmp_path: Path) -> None:
     assert result.code == 1 and "ddbkit local start" in result.stderr
 
 
-def test_debug_shows_traceback_but_never_credentials(cli: CliRunner, users: Table) -> None:
-    secret = "SECRETkeyNEVERprint" + uuid.uuid4().hex
-    result = cli("--debug", "get", "no-such-table", "id=1", env={"AWS_SECRET_ACCESS_KEY": secret})
-    assert result.code == 1
-    assert "Traceback" in result.stderr
-    combined = result.stdout + result.stderr
-    assert secret not in combined
+def test_debug_logs_requests_and_tracebacks_but_never_credentials(
+    cli: CliRunner, users: Table
+) -> None:
+    planted = {
+        "AWS_ACCESS_KEY_ID": "AKIDplanted" + uuid.uuid4().hex[:12].upper(),
+        "AWS_SECRET_ACCESS_KEY": "SECRETkeyNEVERprint" + uuid.uuid4().hex,
+        "AWS_SESSION_TOKEN": "TOKENneverPRINT" + uuid.uuid4().hex,
+    }
+    private = "PRIVATEvalue" + uuid.uuid4().hex
+    done = cli("--debug", "put", users.name, json.dumps({"id": "u9", "note": private}), env=planted)
+    failed = cli("--debug", "get", "no-such-table", "id=1", env=planted)
+    assert done.code == 0, done.stderr
+    assert failed.code == 1
+    # The request log is there: every request, by operation and table...
+    assert f"debug: put_item {{'TableName': '{users.name}'" in done.stderr
+    assert "debug: describe_table {'TableName': 'no-such-table'}" in failed.stderr
+    assert "Traceback" in failed.stderr
+    # ...and holds no credential, signature or item content.
+    combined = done.stdout + done.stderr + failed.stdout + failed.stderr
+    for secret in (*planted.values(), private):
+        assert secret not in combined
     assert "Signature=" not in combined and "Authorization" not in combined
+    assert users.get({"id": "u9"}) == {"id": "u9", "note": private}
 
 
 def test_python_dash_m_works() -> None:

@@ -141,7 +141,8 @@ def test_ctrl_c_during_a_csv_export_leaves_nothing_behind(
     with FaultProxy(endpoint, latency=0.3, operations={"Scan"}) as proxy:
         process = start(proxy.endpoint_url, "export", table.name, "-o", str(target), "-q")
         wait_for(lambda: any(tmp_path.iterdir()), "the partial file")
-        time.sleep(0.5)
+        # Mid-export: a first page came back and the next one is asked for.
+        wait_for(lambda: proxy.stats.get("requests:Scan", 0) >= 2, "the second page")
         code, stderr = interrupt(process)
     assert code == 130, stderr
     assert "nothing was written" in stderr, stderr

@@ -7,9 +7,9 @@ a last resort, from ddbkit's normal download sources), so the tests never touch 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -89,14 +89,28 @@ def _table_names(endpoint_url: str) -> list[str]:
         client.close()
 
 
+def _proc_address(word_hex: str) -> str:
+    """An address as /proc/net/tcp{,6} prints it: 32-bit words in host byte order."""
+    words = [word_hex[i : i + 8] for i in range(0, len(word_hex), 8)]
+    packed = b"".join(int(word, 16).to_bytes(4, sys.byteorder) for word in words)
+    family = socket.AF_INET if len(packed) == 4 else socket.AF_INET6
+    return socket.inet_ntop(family, packed)
+
+
 def _listen_lines(port: int) -> list[str]:
-    """The local addresses `ss -ltn` shows listening on ``port``."""
-    out = subprocess.run(["ss", "-ltnH"], capture_output=True, text=True, check=True).stdout
+    """Every address:port that any process on this machine listens on at ``port`` (TCP).
+
+    Read from /proc by the test itself, as ``ss -ltn`` would show it, so it needs no iproute2
+    and shares no code with ddbkit's own check (which looks at one process's sockets only).
+    """
     found = []
-    for line in out.splitlines():
-        fields = line.split()
-        if len(fields) >= 4 and fields[3].rsplit(":", 1)[-1] == str(port):
-            found.append(fields[3])
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(FileNotFoundError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                address, hex_port = fields[1].split(":")
+                if fields[3] == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                    found.append(f"{_proc_address(address)}:{port}")
     return found
 
 
@@ -117,7 +131,7 @@ def test_launch_answers_on_a_free_port(engine: local.EngineState) -> None:
     assert _table_names(engine.endpoint_url) == []
 
 
-@pytest.mark.skipif(shutil.which("ss") is None, reason="needs ss (iproute2)")
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads /proc (Linux)")
 def test_engine_listens_on_loopback_only(engine: local.EngineState) -> None:
     assert _listen_lines(engine.port) == [f"127.0.0.1:{engine.port}"]  # no *:, 0.0.0.0:, [::]:
     assert local.listening_sockets(engine.pid) == [("127.0.0.1", engine.port)]

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from botocore.stub import Stubber
 
 import ddbkit
+from ddbkit import local
 from ddbkit.client import Database
 from ddbkit.models import STATS_NOTE
 from ddbkit.table import Table
 from ddbkit.tables import IndexSpec
+from tests.support import skipguard
 
 pytestmark = pytest.mark.integration
 
@@ -101,13 +104,26 @@ def test_unreachable_endpoint_names_the_fix() -> None:
         db.tables()
 
 
-def test_local_connection_ignores_aws_profiles(
-    endpoint: str, monkeypatch: pytest.MonkeyPatch
+def test_local_connection_ignores_aws_profiles_and_endpoints(
+    session_engine: local.EngineState | None,
+    table: Table,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    if session_engine is None:
+        pytest.skip(skipguard.ENGINE_GIVEN)
+    # connect(local=True) with no endpoint finds the engine by its record, as after
+    # 'ddbkit local start', and must not let the AWS settings below send it anywhere else.
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    local.write_state(session_engine)
     monkeypatch.setenv("AWS_PROFILE", "does-not-exist")
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-    db = ddbkit.connect(endpoint_url=endpoint, local=True)
-    assert isinstance(db.tables(), list)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:9")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-3")
+    db = ddbkit.connect(local=True)
+    assert db.endpoint_url == session_engine.endpoint_url
+    assert db.region == "us-east-1"
+    assert table.name in db.tables()
 
 
 def test_missing_profile_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:

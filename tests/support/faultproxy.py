@@ -18,10 +18,15 @@ Decisions. Every request whose operation (from ``X-Amz-Target``) is in ``operati
 all) draws from one ``random.Random(seed)`` behind a lock; other requests draw nothing, so
 control-plane calls (CreateTable, waiters' DescribeTable) never shift the sequence and the same
 seed gives the same faults for the same order of requests. The fault rates are consecutive
-slices of one draw in the order throttle, error_500, error_503, reset, unprocessed: each rate is
-exactly that fault's probability while they add up to at most 1; beyond that the later ones shrink.
+slices of one draw in the order throttle, error_500, error_503, reset, unprocessed, not_found: each
+rate is exactly that fault's probability while they add up to at most 1; beyond that the later ones
+shrink.
 ``unprocessed`` only affects BatchWriteItem and BatchGetItem (other operations pass untouched).
+``script`` (operation -> faults) gives the first requests of an operation those faults, in order
+and without a draw, before the rates take over: a test that must see every kind of fault fire
+gets each one for sure, at rates low enough to keep the backoff short.
 ``latency`` + ``uniform(0, latency_jitter)`` seconds are added before every matching reply.
+The replies it makes and the batch bodies it splits are in tests/support/faultwire.py.
 
 What botocore (1.44, urllib3 2.x) raises for each fault with retries off, i.e.
 ``Config(retries={"mode": "standard", "total_max_attempts": 1})``; beware that
@@ -42,6 +47,10 @@ What botocore (1.44, urllib3 2.x) raises for each fault with retries off, i.e.
   write may be applied twice, exactly as against real DynamoDB.
 - ``unprocessed``: no error; a 200 reply whose ``UnprocessedItems`` / ``UnprocessedKeys`` also
   hold the withheld requests (possibly all of them), with a recomputed ``x-amz-crc32``.
+- ``not_found``: HTTP 400, ``ClientError`` code ``ResourceNotFoundException`` (modelled), as when
+  the table is deleted under a running job: an error no retry can cure. Nothing is forwarded.
+  Armed mid-run with ``set_rates(not_found=1.0)`` it stands for a fatal error at a chosen moment
+  while what was written before stays on the engine to be checked.
 - ``latency``: no error unless it exceeds the client's ``read_timeout`` (then ``ReadTimeoutError``).
 """
 
@@ -58,10 +67,8 @@ import socket
 import struct
 import sys
 import threading
-import uuid
-import zlib
 from collections import Counter, deque
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -69,34 +76,26 @@ from types import FrameType, TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
+from tests.support.faultwire import (
+    BATCH_FIELDS,
+    INTERNAL_ERROR,
+    NOT_FOUND_ERROR,
+    TARGET_PREFIX,
+    THROTTLE_ERRORS,
+    UNAVAILABLE_ERROR,
+    Reply,
+    batch_entries,
+    crc32,
+    error_reply,
+    json_reply,
+    merge_unprocessed,
+    split_batch,
+)
+
 log = logging.getLogger("ddbkit.faultproxy")
 
-JSON_CONTENT_TYPE = "application/x-amz-json-1.0"
-TARGET_PREFIX = "DynamoDB_20120810."
-
-FAULT_RATES = ("throttle", "error_500", "error_503", "reset", "unprocessed")
+FAULT_RATES = ("throttle", "error_500", "error_503", "reset", "unprocessed", "not_found")
 SETTINGS = (*FAULT_RATES, "latency", "latency_jitter")
-
-# The __type prefixes real DynamoDB sends; botocore's JSON parser keeps what follows the last '#'.
-THROTTLE_ERRORS: tuple[tuple[str, str], ...] = (
-    (
-        "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
-        "The level of configured provisioned throughput for the table was exceeded. "
-        "Consider increasing your provisioning level with the UpdateTable API.",
-    ),
-    (
-        "com.amazon.coral.availability#ThrottlingException",
-        "Rate of requests exceeds the allowed throughput.",
-    ),
-    (
-        "com.amazon.coral.service#RequestLimitExceeded",
-        "Throughput exceeds the current throughput limit for your account.",
-    ),
-)
-INTERNAL_ERROR = ("com.amazonaws.dynamodb.v20120810#InternalServerError", "Internal server error")
-UNAVAILABLE_ERROR = ("com.amazonaws.dynamodb.v20120810#ServiceUnavailable", "Service unavailable")
-
-BATCH_FIELDS = {"BatchWriteItem": "UnprocessedItems", "BatchGetItem": "UnprocessedKeys"}
 
 # Headers that describe one hop, never the message: each side of the proxy sets its own.
 HOP_HEADERS = frozenset(
@@ -119,15 +118,6 @@ IDLE_TIMEOUT = 60.0
 UPSTREAM_TIMEOUT = 60.0
 MAX_DECISIONS = 100_000
 
-Headers = list[tuple[str, str]]
-
-
-@dataclass
-class _Reply:
-    status: int
-    headers: Headers
-    body: bytes
-
 
 @dataclass
 class _Decision:
@@ -138,74 +128,6 @@ class _Decision:
     # Per batch entry (in request order): True = forward it, False = withhold it.
     keep: list[bool] = field(default_factory=list)
     request: dict[str, Any] | None = None
-
-
-def crc32(body: bytes) -> str:
-    """The ``x-amz-crc32`` value botocore checks on every DynamoDB reply."""
-    return str(zlib.crc32(body) & 0xFFFFFFFF)
-
-
-def json_reply(status: int, payload: dict[str, Any]) -> _Reply:
-    body = json.dumps(payload, separators=(",", ":")).encode()
-    headers = [
-        ("x-amzn-RequestId", uuid.uuid4().hex.upper()),
-        ("Content-Type", JSON_CONTENT_TYPE),
-        ("x-amz-crc32", crc32(body)),
-    ]
-    return _Reply(status, headers, body)
-
-
-def error_reply(status: int, error: tuple[str, str]) -> _Reply:
-    return json_reply(status, {"__type": error[0], "message": error[1]})
-
-
-def batch_entries(operation: str, request: dict[str, Any]) -> list[tuple[str, Any]]:
-    """The (table, write request or key) pairs of a batch request, in request order."""
-    items = request.get("RequestItems")
-    if not isinstance(items, dict):
-        return []
-    entries: list[tuple[str, Any]] = []
-    for table, spec in items.items():
-        values = spec if operation == "BatchWriteItem" else spec.get("Keys", [])
-        entries.extend((table, value) for value in values)
-    return entries
-
-
-def split_batch(
-    operation: str, request: dict[str, Any], keep: list[bool]
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Split RequestItems into (forwarded, withheld), each in the shape of its own request."""
-    forwarded: dict[str, Any] = {}
-    withheld: dict[str, Any] = {}
-    for (table, value), kept in zip(batch_entries(operation, request), keep, strict=True):
-        target = forwarded if kept else withheld
-        if operation == "BatchWriteItem":
-            target.setdefault(table, []).append(value)
-        else:
-            # A withheld key must come back with the table's projection and consistency, or the
-            # caller's retry would read different attributes.
-            spec = request["RequestItems"][table]
-            entry = target.setdefault(table, {**{k: v for k, v in spec.items() if k != "Keys"}})
-            entry.setdefault("Keys", []).append(value)
-    return forwarded, withheld
-
-
-def merge_unprocessed(
-    operation: str, reply: dict[str, Any], withheld: dict[str, Any]
-) -> dict[str, Any]:
-    """Add the withheld requests to the reply's UnprocessedItems / UnprocessedKeys per table."""
-    name = BATCH_FIELDS[operation]
-    unprocessed: dict[str, Any] = dict(reply.get(name) or {})
-    for table, value in withheld.items():
-        if operation == "BatchWriteItem":
-            unprocessed[table] = [*unprocessed.get(table, []), *value]
-        elif table in unprocessed:
-            spec = dict(unprocessed[table])
-            spec["Keys"] = [*spec.get("Keys", []), *value["Keys"]]
-            unprocessed[table] = spec
-        else:
-            unprocessed[table] = value
-    return {**reply, name: unprocessed}
 
 
 class FaultProxy:
@@ -221,9 +143,11 @@ class FaultProxy:
         error_500: float = 0.0,
         error_503: float = 0.0,
         reset: float = 0.0,
+        not_found: float = 0.0,
         latency: float = 0.0,
         latency_jitter: float = 0.0,
         operations: Collection[str] | None = None,
+        script: Mapping[str, Sequence[str]] | None = None,
         port: int = 0,
     ) -> None:
         parts = urlsplit(upstream)
@@ -242,6 +166,12 @@ class FaultProxy:
         self._rates: dict[str, float] = dict.fromkeys(SETTINGS, 0.0)
         self._counts: Counter[str] = Counter()
         self._decisions: deque[tuple[str, str]] = deque(maxlen=MAX_DECISIONS)
+        self._script: dict[str, deque[str]] = {}
+        for operation, faults in (script or {}).items():
+            unknown = [fault for fault in faults if fault not in FAULT_RATES]
+            if unknown:
+                raise ValueError(f"unknown fault(s) {unknown} in the script of {operation}")
+            self._script[operation] = deque(faults)
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -251,6 +181,7 @@ class FaultProxy:
             error_500=error_500,
             error_503=error_503,
             reset=reset,
+            not_found=not_found,
             latency=latency,
             latency_jitter=latency_jitter,
         )
@@ -370,13 +301,17 @@ class FaultProxy:
             if not applies:
                 return decision
             rates = self._rates
-            draw = self._random.random()
-            edge = 0.0
-            for name in FAULT_RATES:
-                edge += rates[name]
-                if draw < edge:
-                    decision.fault = name
-                    break
+            scripted = self._script.get(operation)
+            if scripted:
+                decision.fault = scripted.popleft()
+            else:
+                draw = self._random.random()
+                edge = 0.0
+                for name in FAULT_RATES:
+                    edge += rates[name]
+                    if draw < edge:
+                        decision.fault = name
+                        break
             if decision.fault == "throttle":
                 decision.error = self._random.choice(THROTTLE_ERRORS)
             elif decision.fault == "unprocessed":
@@ -500,6 +435,8 @@ class _Handler(BaseHTTPRequestHandler):
             reply = error_reply(500, INTERNAL_ERROR)
         elif decision.fault == "error_503":
             reply = error_reply(503, UNAVAILABLE_ERROR)
+        elif decision.fault == "not_found":
+            reply = error_reply(400, NOT_FOUND_ERROR)
         elif decision.fault == "unprocessed":
             reply = self._forward_part(decision)
         else:
@@ -512,7 +449,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(reply)
 
-    def _forward_part(self, decision: _Decision) -> _Reply:
+    def _forward_part(self, decision: _Decision) -> Reply:
         """Send only the kept batch entries upstream; report the rest as unprocessed."""
         request = decision.request
         assert request is not None
@@ -537,9 +474,9 @@ class _Handler(BaseHTTPRequestHandler):
         # botocore verifies x-amz-crc32 on DynamoDB replies, so a changed body needs a new one.
         headers = [(k, v) for k, v in reply.headers if k.lower() != "x-amz-crc32"]
         headers.append(("x-amz-crc32", crc32(new_body)))
-        return _Reply(200, headers, new_body)
+        return Reply(200, headers, new_body)
 
-    def _forward(self, body: bytes) -> _Reply:
+    def _forward(self, body: bytes) -> Reply:
         proxy = self.server.proxy
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
         headers["Host"] = proxy._upstream_netloc
@@ -568,7 +505,7 @@ class _Handler(BaseHTTPRequestHandler):
                 connection.close()
                 self._upstream = None
             kept = [(k, v) for k, v in response.getheaders() if k.lower() not in HOP_HEADERS]
-            return _Reply(response.status, kept, data)
+            return Reply(response.status, kept, data)
         raise AssertionError("unreachable")
 
     def _upstream_connection(self) -> http.client.HTTPConnection:
@@ -582,7 +519,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
         return self._upstream
 
-    def _head(self, reply: _Reply) -> bytes:
+    def _head(self, reply: Reply) -> bytes:
         try:
             reason = HTTPStatus(reply.status).phrase
         except ValueError:
@@ -594,11 +531,11 @@ class _Handler(BaseHTTPRequestHandler):
             lines.append("Connection: close")
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
-    def _send(self, reply: _Reply) -> None:
+    def _send(self, reply: Reply) -> None:
         self.log_request(reply.status, len(reply.body))
         self.wfile.write(self._head(reply) + reply.body)
 
-    def _send_and_reset(self, reply: _Reply) -> None:
+    def _send_and_reset(self, reply: Reply) -> None:
         """Send the head and half the body, then abort the connection with a TCP RST."""
         head = self._head(reply)
         # An empty body has no half to send: cut inside the head so the reply is still broken.

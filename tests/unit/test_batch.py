@@ -1,7 +1,10 @@
 """The batch writer's guarantees, against a scripted stand-in for DynamoDB (no sleeping).
 
-The same guarantees are proven on the real engine through the fault proxy in
-tests/integration/test_bulk_faults.py; here each failure mode is forced exactly.
+Here each failure mode is forced exactly. On DynamoDB Local through the fault proxy:
+unprocessed items, throttling, 5xx and resets in tests/integration/test_bulk_faults.py (import)
+and tests/integration/test_jobs_under_faults.py (delete_many, copy, truncate, delete --where);
+a batch refused as a whole, a fatal error mid-run and endless throttling or errors in
+tests/integration/test_jobs_under_faults.py too.
 """
 
 from __future__ import annotations

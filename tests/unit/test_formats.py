@@ -30,6 +30,7 @@ from ddbkit.formats.ddbjson import DdbJsonWriter, read_ddb_json
 from ddbkit.formats.jsonl import JsonlWriter, is_verbatim_number, plain_item, read_jsonl
 from ddbkit.jsonvalues import dumps_plain
 from ddbkit.serialize import from_item, parse_number, to_item
+from tests.support.truth import assert_plain_lines
 
 MAX_N = Decimal("9.9999999999999999999999999999999999999E+125")
 
@@ -226,12 +227,15 @@ def test_format_from_path_looks_inside_existing_json_files(tmp_path: Path) -> No
 def test_jsonl_writer_matches_dumps_plain_of_from_item(page: list[dict[str, Any]]) -> None:
     text = write("jsonl", [page]).decode()
     assert text == "".join(dumps_plain(from_item(raw)) + "\n" for raw in page)
+    assert_plain_lines(text, page)
 
 
 @settings(max_examples=300)
 @given(odd_raw_items())
 def test_jsonl_writer_matches_dumps_plain_for_any_number_text(raw: dict[str, Any]) -> None:
-    assert write("jsonl", [[raw]]).decode() == dumps_plain(from_item(raw)) + "\n"
+    text = write("jsonl", [[raw]]).decode()
+    assert text == dumps_plain(from_item(raw)) + "\n"
+    assert_plain_lines(text, [raw])
 
 
 @given(number_texts())
