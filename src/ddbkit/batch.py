@@ -57,6 +57,15 @@ class Rejection:
     item: Any
 
 
+@dataclass(frozen=True)
+class Unaddressable:
+    """An item read with strings that had to be changed (lone surrogates read as U+FFFD, see
+    :func:`ddbkit.jsonvalues.decode_reply`): a write or delete by its key would miss the real
+    item, so the batch writer rejects it instead of sending it."""
+
+    item: Any
+
+
 @dataclass
 class WriteSummary:
     """What a bulk write did. Every item read is written, a duplicate, rejected or failed."""
@@ -107,7 +116,8 @@ class WriteSummary:
                 "on_error='skip' (--on-error skip) goes on past such items"
             )
         elif self.rejected:
-            parts.append(f"{self.rejected:,} rejected")
+            first = self.rejections[0]  # rejections come first, in reading order
+            parts.append(f"{self.rejected:,} rejected (line {first.line}: {first.reason})")
         if self.failed:
             parts.append(f"{self.failed:,} failed ({self.failure})")
         return "; ".join(parts)
@@ -203,18 +213,28 @@ class BatchWriter:
         self.limiter = RateLimiter(rate_limit) if rate_limit else None
         self.on_error = on_error
         self.on_reject = on_reject
-        # Each worker gets its own copy of the connection's retry budget.
-        self._backoff = backoff or (lambda: dataclasses.replace(db.retry))
+        # Each worker gets its own copy of the connection's retry budget, its waits cut short by
+        # Ctrl-C (the replaceable clock and sleep of a given backoff are kept for tests).
+        self._interrupted = threading.Event()
+        self._backoff = backoff or (
+            lambda: dataclasses.replace(db.retry, sleep=self._interrupted.wait)
+        )
         self._stats = _Stats(progress)
         self._failures: list[Rejection] = []
         self._failures_lock = threading.Lock()
         self._fatal: BaseException | None = None
-        self._interrupted = threading.Event()
 
     # -- checking one input item -----------------------------------------------------------------
 
     def prepare(self, line: int, item: Any) -> tuple[KeyId, _Pending] | Rejection:
         """Convert and check one input item; a Rejection says why DynamoDB could never take it."""
+        if isinstance(item, Unaddressable):
+            return Rejection(
+                line,
+                "its key holds a string that is not valid Unicode (read with U+FFFD), so ddbkit "
+                "cannot address this item: fix or delete it with a tool that can",
+                item.item,
+            )
         if not isinstance(item, Mapping):
             return Rejection(line, "not a JSON object / dict", item)
         try:
@@ -253,25 +273,25 @@ class BatchWriter:
         inboxes: list[queue.Queue[tuple[KeyId, _Pending] | None]] = [
             queue.Queue(maxsize=1000) for _ in range(self.workers)
         ]
+        done = [threading.Event() for _ in inboxes]
         threads = [
-            threading.Thread(target=self._worker, args=(inbox,), daemon=True) for inbox in inboxes
+            threading.Thread(target=self._work, args=(inbox, event), daemon=True)
+            for inbox, event in zip(inboxes, done, strict=True)
         ]
         for thread in threads:
             thread.start()
         try:
             self._feed(records, inboxes, summary)
         except KeyboardInterrupt:
-            summary.interrupted = True
-            self._interrupted.set()
+            self._stop_on_interrupt(summary)
         except errors.DdbkitError as exc:  # the input failed part-way: settle what was read
             summary.error = str(exc)
         except OSError as exc:
             summary.error = f"reading the input failed: {exc}"
         finally:
             # Whatever stopped the input, every item already handed to a worker is settled.
-            for inbox in inboxes:
-                self._put(inbox, None)
-            self._join(threads, summary)
+            self._close(inboxes, summary)
+            self._join(done, summary)
         summary.written = self._stats.written
         summary.duplicates = self._stats.duplicates
         summary.retries = self._stats.retries
@@ -287,15 +307,35 @@ class BatchWriter:
             summary.stopped = True
         return summary
 
-    def _join(self, threads: list[threading.Thread], summary: WriteSummary) -> None:
-        """Wait for the workers; Ctrl-C meanwhile stops them after their request in flight."""
-        for thread in threads:
-            while thread.is_alive():
+    def _close(
+        self, inboxes: list[queue.Queue[tuple[KeyId, _Pending] | None]], summary: WriteSummary
+    ) -> None:
+        """Hand every worker its closing None; a full inbox is waited on, Ctrl-C or not."""
+        for inbox in inboxes:
+            while True:
                 try:
-                    thread.join()
+                    inbox.put(None, timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
                 except KeyboardInterrupt:
-                    summary.interrupted = True
-                    self._interrupted.set()
+                    self._stop_on_interrupt(summary)
+
+    def _join(self, done: list[threading.Event], summary: WriteSummary) -> None:
+        """Wait until every worker has settled its items; Ctrl-C meanwhile stops them after
+        their request in flight. (Waits on events: a Ctrl-C inside Thread.join can leave
+        is_alive() False for a thread still running, on CPython 3.11.)"""
+        for event in done:
+            while True:
+                try:
+                    if event.wait(0.2):
+                        break
+                except KeyboardInterrupt:
+                    self._stop_on_interrupt(summary)
+
+    def _stop_on_interrupt(self, summary: WriteSummary) -> None:
+        summary.interrupted = True
+        self._interrupted.set()
 
     def _feed(
         self,
@@ -335,6 +375,14 @@ class BatchWriter:
         # after a fatal error, in _drain (which reports each item as failed).
         inbox.put(value)
 
+    def _work(
+        self, inbox: queue.Queue[tuple[KeyId, _Pending] | None], done: threading.Event
+    ) -> None:
+        try:
+            self._worker(inbox)
+        finally:
+            done.set()
+
     def _worker(self, inbox: queue.Queue[tuple[KeyId, _Pending] | None]) -> None:
         pending: dict[KeyId, _Pending] = {}
         closed = False
@@ -346,9 +394,14 @@ class BatchWriter:
             while not closed or pending:
                 if self._fatal is not None or self._interrupted.is_set():
                     break
+                idle = not pending
                 closed = self._fill(inbox, pending, closed)
                 if not pending:
                     continue
+                if idle:
+                    # Time spent waiting for input is not time DynamoDB failed to make progress.
+                    attempt = failures = 0
+                    last_progress = backoff.clock()
                 batch = dict(list(pending.items())[:BATCH_WRITE_SIZE])
                 written, error = self._send(batch, pending)
                 if written:
@@ -368,7 +421,7 @@ class BatchWriter:
                     self._fatal = gave_up(error or _no_progress(self.table), attempt + 1, seconds)
                     break
                 if error is not None:
-                    backoff.announce(attempt + 2, error)
+                    backoff.announce(failures + 1, error)
                 self._stats.add(retries=1)
                 backoff.sleep(delay)
                 attempt += 1
@@ -426,7 +479,9 @@ class BatchWriter:
         """
         requests = [p.request for p in batch.values()]
         if self.limiter is not None:
-            self.limiter.acquire()
+            self.limiter.acquire(self._interrupted)
+            if self._interrupted.is_set():
+                return 0, None  # the worker's loop sees the interrupt and reports the batch
         extra = {"ReturnConsumedCapacity": "TOTAL"} if self.limiter else {}
         try:
             reply = self.db.call_prepared(

@@ -7,6 +7,7 @@ retry loop (:mod:`ddbkit.retry`) decides how often.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from botocore.exceptions import (
@@ -57,9 +58,14 @@ class Context:
     read_timeout: float | None = None
 
 
+_URL_PASSWORD = re.compile(r"(\w+://[^/\s:@]*):[^@\s/]*@")
+
+
 def one_line(text: str) -> str:
-    """Join a multi-line message (botocore's parameter validation) into one line."""
-    return "; ".join(part.strip() for part in str(text).splitlines() if part.strip())
+    """botocore's text as one line (its parameter validation spans several), with any password
+    in a URL masked (botocore quotes the request URL in connection errors)."""
+    joined = "; ".join(part.strip() for part in str(text).splitlines() if part.strip())
+    return _URL_PASSWORD.sub(r"\1:***@", joined)
 
 
 def translate(exc: Exception, context: Context) -> errors.DdbkitError:
@@ -76,10 +82,10 @@ def translate(exc: Exception, context: Context) -> errors.DdbkitError:
         return errors.EndpointError(unreachable(context), cause=exc)
     if isinstance(exc, ReadTimeoutError):
         seconds = f" within {context.read_timeout:g}s" if context.read_timeout else ""
-        return errors.EndpointError(
+        return _maybe_applied(
             f"{context.endpoint} did not answer {context.operation or 'the request'}{seconds}: "
             "check that it is a DynamoDB endpoint and reachable, or raise the read timeout",
-            cause=exc,
+            exc,
         )
     if isinstance(exc, HTTPClientError) and "Invalid header value" in str(exc):
         # http.client refuses a header holding a newline; the value is a credential: never
@@ -91,16 +97,29 @@ def translate(exc: Exception, context: Context) -> errors.DdbkitError:
         )
     if isinstance(exc, HTTPClientError):
         # The connection broke mid-request (reset, truncated reply): retryable.
-        return errors.EndpointError(
+        return _maybe_applied(
             f"the connection to {context.endpoint} broke during {context.operation}: "
             f"{one_line(str(exc))}",
-            cause=exc,
+            exc,
         )
     if isinstance(exc, BotoCoreError):
         return setup_error(exc) or errors.ServiceError(
             f"{type(exc).__name__}: {one_line(str(exc))}", cause=exc
         )
     raise TypeError(f"not a botocore error: {exc!r}")  # pragma: no cover - callers pass only those
+
+
+def _maybe_applied(message: str, cause: Exception | None = None) -> errors.EndpointError:
+    """An error after the request was sent: DynamoDB may have applied it."""
+    error = errors.EndpointError(message, cause=cause)
+    error.maybe_applied = True
+    return error
+
+
+def damaged_reply(endpoint: str, operation: str) -> errors.EndpointError:
+    return _maybe_applied(
+        f"the reply from {endpoint} to {operation} failed its CRC32 check (damaged on the way)"
+    )
 
 
 def setup_error(exc: BotoCoreError) -> errors.DdbkitError | None:

@@ -26,6 +26,7 @@ botocore emits with the serialized ``request_dict`` before it compresses, checks
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import logging
 import os
@@ -42,7 +43,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ddbkit import errors
-from ddbkit.botoerrors import Context, setup_error, translate
+from ddbkit.botoerrors import Context, damaged_reply, setup_error, translate
 from ddbkit.models import check_table_name
 from ddbkit.options import CONNECT_TIMEOUT, MAX_ATTEMPTS, READ_TIMEOUT, optional
 from ddbkit.retry import Backoff, call_with_retries
@@ -237,12 +238,14 @@ def _retry_policy(session: boto3.session.Session, max_attempts: int | None) -> B
     """ddbkit's retry budget: the caller's, else the user's AWS ``max_attempts``, else ours."""
     if max_attempts is None:
         configured = session._session.get_config_variable("max_attempts")
-        try:
-            max_attempts = int(configured) if configured is not None else None
-        except (TypeError, ValueError):
-            raise errors.ValidationError(
-                f"max_attempts {configured!r} in the AWS config is not a whole number: fix it"
-            ) from None
+        if configured is not None:
+            try:
+                max_attempts = MAX_ATTEMPTS.check(int(configured))
+            except (TypeError, ValueError):  # ValidationError is a ValueError
+                raise errors.ValidationError(
+                    f"max_attempts {configured!r} in the AWS config (or AWS_MAX_ATTEMPTS) "
+                    f"{MAX_ATTEMPTS.expects()}: fix it"
+                ) from None
     return Backoff(max_attempts=max_attempts) if max_attempts else Backoff()
 
 
@@ -292,7 +295,12 @@ class Database:
     def on_loopback(self) -> bool:
         """Whether the endpoint is on this machine (DynamoDB Local and other local engines)."""
         host = (urlsplit(self.endpoint_url).hostname or "").lower()
-        return self.local or host in ("localhost", "::1") or host.startswith("127.")
+        if self.local or host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback  # not "127.example.com"
+        except ValueError:
+            return False
 
     @property
     def region(self) -> str:
@@ -311,14 +319,20 @@ class Database:
         *,
         table: str | None = None,
         stop: threading.Event | None = None,
+        idempotent: bool = True,
         **params: Any,
     ) -> dict[str, Any]:
         """Send one DynamoDB request, retried within the budget; failures become DdbkitErrors.
 
         With ``stop``, a wait between attempts ends when it is set (:class:`ddbkit.retry.Stopped`).
+        A request that is not ``idempotent`` (a conditional or counting write, CreateTable) is not
+        sent again once it may have been applied (a read timeout, a broken connection).
         """
         return call_with_retries(
-            lambda: self.call_once(operation, table=table, **params), self.retry, stop=stop
+            lambda: self.call_once(operation, table=table, **params),
+            self.retry,
+            stop=stop,
+            idempotent=idempotent,
         )
 
     def call_once(
@@ -331,10 +345,7 @@ class Database:
         except (ClientError, BotoCoreError) as exc:
             raise translate(exc, self._context(operation, table)) from exc
         if result.pop(BAD_CHECKSUM, False):
-            raise errors.EndpointError(
-                f"the reply from {self.endpoint} to {operation} failed its CRC32 check "
-                "(damaged on the way)"
-            )
+            raise damaged_reply(self.endpoint, _operation_name(operation))
         return result
 
     def _context(self, operation: str, table: str | None) -> Context:
@@ -365,9 +376,11 @@ class Database:
         *,
         table: str | None = None,
         stop: threading.Event | None = None,
+        idempotent: bool = True,
         **params: Any,
     ) -> bytes:
-        """Like :meth:`call` for Scan, Query or BatchGetItem, returning the reply's JSON bytes."""
+        """Like :meth:`call`, returning the reply's JSON bytes undecoded (for ddbkit's decoder:
+        pages, BatchGetItem, and the single-item operations that return an item)."""
 
         def once() -> bytes:
             _raw_mode.active = True
@@ -378,7 +391,7 @@ class Database:
             body: bytes = reply[RAW_BODY]
             return body
 
-        return call_with_retries(once, self.retry, stop=stop)
+        return call_with_retries(once, self.retry, stop=stop, idempotent=idempotent)
 
     def tables(self) -> list[str]:
         """Every table name, across all ListTables pages."""

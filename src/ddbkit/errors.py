@@ -14,7 +14,8 @@ class DdbkitError(Exception):
     """Base of every ddbkit error: a one-line, user-facing message.
 
     ``retryable`` says whether sending the same request again may succeed (throttling, 5xx,
-    a dropped connection); the bulk loops retry those with backoff, never the others.
+    a dropped connection); ddbkit's one retry loop (:mod:`ddbkit.retry`) retries those with
+    backoff, never the others.
     """
 
     retryable = False
@@ -98,7 +99,7 @@ class ConditionFailedError(DdbkitError):
 
 
 class ThrottledError(DdbkitError):
-    """DynamoDB kept throttling after botocore's retries."""
+    """DynamoDB kept throttling for the whole retry budget (see :mod:`ddbkit.retry`)."""
 
     retryable = True
 
@@ -112,9 +113,15 @@ class CredentialsError(DdbkitError):
 
 
 class EndpointError(DdbkitError):
-    """The endpoint could not be reached, or the connection broke mid-request."""
+    """The endpoint could not be reached, or the connection broke mid-request.
+
+    ``maybe_applied``: the request was sent and its reply lost (a read timeout, a broken
+    connection, a damaged reply), so DynamoDB may have applied it; a write that is not
+    idempotent is not sent again then.
+    """
 
     retryable = True
+    maybe_applied = False
 
 
 class LocalEngineError(DdbkitError):

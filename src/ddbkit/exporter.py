@@ -157,7 +157,7 @@ def export_table(
                 # Once every segment is done the cursor is None, which a resume would read as
                 # "start over": the last checkpoint before that stays the one to resume from.
                 due = time.monotonic() - last_checkpoint >= interval
-                if resumable and items.cursor is not None and due:
+                if resumable and due and items.cursor is not None:  # a cursor costs: last
                     _checkpoint(path, out, identity, items.cursor, done_before + count)
                     last_checkpoint = time.monotonic()
 

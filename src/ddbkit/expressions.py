@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from ddbkit.errors import ValidationError
-from ddbkit.serialize import SURROGATE, to_attribute
+from ddbkit.serialize import not_unicode, to_attribute
 
 COMPARATORS = frozenset({"=", "<>", "<", "<=", ">", ">="})
 ATTRIBUTE_TYPES = ("S", "SS", "N", "NS", "B", "BS", "BOOL", "NULL", "L", "M")
@@ -172,7 +172,7 @@ class Path:
                 raise ValidationError(f"a path holds names and list indexes, got {part!r}")
             if isinstance(part, str) and not part:
                 raise ValidationError("an attribute name cannot be empty")
-            if isinstance(part, str) and not part.isascii() and SURROGATE.search(part):
+            if isinstance(part, str) and not_unicode(part):
                 raise ValidationError(
                     f"attribute name {part!r} is not valid Unicode (a lone UTF-16 surrogate): "
                     "DynamoDB cannot store it"

@@ -21,14 +21,18 @@ PRIVATE_MODE = 0o600
 
 
 def open_private(path: Path, mode: str = "w", **kwargs: Any) -> IO[Any]:
-    """Open ``path`` for writing (``"w"``, ``"wb"``, ``"r+b"``...), created mode 0600.
+    """Open ``path`` for writing (``"w"``, ``"wb"``, ``"x"``, ``"r+b"``...), created mode 0600.
 
-    An existing file keeps its content for ``"r+b"`` and is made 0600 as well. OSError becomes
-    a ValidationError naming the path.
+    ``"x"`` creates a new file only (an existing one is an error). An existing file keeps its
+    content for ``"r+b"`` and is made 0600 as well. OSError becomes a ValidationError naming
+    the path.
     """
     flags = os.O_WRONLY | os.O_CREAT
     if mode.startswith("r+"):
         flags = os.O_RDWR | os.O_CREAT
+    elif mode.startswith("x"):
+        flags |= os.O_EXCL
+        mode = "w" + mode[1:]
     elif mode.startswith("w"):
         flags |= os.O_TRUNC
     try:

@@ -57,7 +57,14 @@ def import_file(
         else:
             records = reader_for(chosen, _open_source(source, stack), types=types)
         keys = table.keys  # the table must exist before a reject file is made
-        check_new_file(rejects, force=True, what="reject file")
+        if rejects.exists() or rejects.is_symlink():
+            # Never truncate, let alone delete, a file ddbkit did not make in this run (it
+            # could be the source itself, or an earlier run's rejects).
+            raise errors.ValidationError(
+                f"reject file {rejects} exists: move it away, or give --rejects another path "
+                "(without --rejects a free name is picked)"
+            )
+        check_new_file(rejects, what="reject file")
         reject_sink = _RejectFile(rejects)
         stack.callback(reject_sink.close)
         writer = BatchWriter(
@@ -93,10 +100,19 @@ def import_file(
 
 
 def default_reject_path(table: str, source: str | Path) -> Path:
+    """``FILE.rejects.jsonl``, or ``FILE.rejects.N.jsonl`` with the first N not taken, so an
+    earlier run's rejects are kept and a rerun (after Ctrl-C, say) is never blocked by them."""
     if str(source) == "-":
-        return Path(f"ddbkit-rejects-{table}-{int(time.time())}.jsonl")
-    path = Path(source)
-    return path.with_name(path.name + ".rejects.jsonl")
+        stem = Path(f"ddbkit-rejects-{table}-{int(time.time())}")
+    else:
+        path = Path(source)
+        stem = path.with_name(path.name + ".rejects")
+    candidate = stem.with_name(stem.name + ".jsonl")
+    number = 1
+    while candidate.exists() or candidate.is_symlink():
+        candidate = stem.with_name(f"{stem.name}.{number}.jsonl")
+        number += 1
+    return candidate
 
 
 def _open_source(source: str | Path, stack: contextlib.ExitStack) -> IO[bytes]:
@@ -148,7 +164,7 @@ class _RejectFile:
         self.unreadable = 0
         self.unreadable_lines: list[Rejection] = []
         self.stopped_at: str | None = None
-        self._handle: IO[str] = open_private(path, "w", encoding="utf-8")
+        self._handle: IO[str] = open_private(path, "x", encoding="utf-8")  # ours alone
 
     def add(self, rejection: Rejection) -> None:
         record = {"line": rejection.line, "reason": rejection.reason, "item": rejection.item}

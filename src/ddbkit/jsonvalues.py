@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -32,6 +33,7 @@ from ddbkit.serialize import (
 )
 
 __all__ = [
+    "CHANGED_ITEMS",
     "decode_reply",
     "dumps_plain",
     "dumps_typed",
@@ -45,6 +47,9 @@ log = logging.getLogger("ddbkit")
 _TAGS_NOT_MAP = frozenset(("S", "N", "B", "BOOL", "NULL", "L", "SS", "NS", "BS"))
 _ALL_TAGS = _TAGS_NOT_MAP | {"M"}
 _REPLACEMENT = "\ufffd"
+_ITEM_INDEX = re.compile(r"Items\[(\d+)\]")
+CHANGED_ITEMS = "ddbkit.changed_items"
+"""In a decoded reply: the positions in ``Items`` of items whose strings had to be changed."""
 _INT_MIN = -(2**63)  # orjson writes integers in this range itself
 _INT_MAX = 2**64 - 1
 
@@ -302,7 +307,9 @@ def decode_reply(body: bytes, table: str | None = None) -> dict[str, Any]:
     An item written by another tool may hold a string that is not valid Unicode (a lone UTF-16
     surrogate such as ``\\ud800``, which DynamoDB Local stores). Such strings are read with
     U+FFFD in place of each surrogate, and a warning on the ``ddbkit`` logger names the
-    attributes, so one bad item neither stops a scan nor an export.
+    attributes, so one bad item neither stops a scan nor an export. The positions of the items
+    changed so are listed under :data:`CHANGED_ITEMS` (a key changed so no longer addresses its
+    item). ``LastEvaluatedKey`` is left exactly as sent: the next page starts from it.
     """
     try:
         document = orjson.loads(body)  # the common case: orjson reads only valid Unicode
@@ -319,8 +326,16 @@ def decode_reply(body: bytes, table: str | None = None) -> dict[str, Any]:
 
 
 def _clean(document: Any, table: str | None) -> Any:
+    if not isinstance(document, dict):
+        return document
     found: list[str] = []
-    cleaned = _replace_surrogates(document, "", found)
+    cleaned = {
+        name: value if name == "LastEvaluatedKey" else _replace_surrogates(value, name, found)
+        for name, value in document.items()
+    }
+    changed = sorted({int(m.group(1)) for m in map(_ITEM_INDEX.match, found) if m})
+    if changed:
+        cleaned[CHANGED_ITEMS] = changed
     if found:
         shown = ", ".join(sorted(set(found))[:5])
         where = f" of table {table!r}" if table else ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ddbkit import errors
-from ddbkit.batch import BatchWriter, WriteSummary, settled
+from ddbkit.batch import BatchWriter, Unaddressable, WriteSummary, settled
 from ddbkit.files import check_new_file, open_private
 from ddbkit.formats import reader_for, writer_for
 from ddbkit.options import WORKERS, WRITE_RATE, optional
@@ -105,12 +106,13 @@ def create_like(db: Database, name: str, info: TableInfo) -> None:
     )
 
 
-def _keys_of(table: Table, where: WhereInput, segments: int | None) -> Iterator[dict[str, Any]]:
+def _keys_of(table: Table, where: WhereInput, segments: int | None) -> Iterator[Any]:
     names = [f"`{n}`" for n in table.keys.names]
     scan = table.scan(where, attributes=names, segments=segments)
     for page in scan.raw_pages():
-        for raw in page.items:
-            yield from_item(raw)
+        for position, raw in enumerate(page.items):
+            key = from_item(raw)
+            yield Unaddressable(key) if position in page.changed else key
 
 
 def truncate(
@@ -121,8 +123,15 @@ def truncate(
     progress: Callable[[int], None] | None = None,
 ) -> WriteSummary:
     """Delete every item, keeping the table, its indexes and settings."""
+    # on_error="skip" so one item ddbkit cannot address stops nothing; it still fails the call.
     writer = BatchWriter(
-        table.db, table.name, table.keys, action="delete", workers=workers, progress=progress
+        table.db,
+        table.name,
+        table.keys,
+        action="delete",
+        workers=workers,
+        progress=progress,
+        on_error="skip",
     )
     summary = writer.write((0, key) for key in _keys_of(table, None, segments))
     return settled(summary, f"truncate {table.name!r}", resume="truncating again finishes the job")
@@ -174,11 +183,16 @@ def delete_where(
     undo = Path(undo_path)
     check_new_file(undo, what="undo file")
     plan = table.explain(condition)
+    unaddressable: list[Any] = []  # read with a changed key: not saved, not deleted, reported
     try:
         with open_private(undo, "wb") as out:
             writer = writer_for("ddb-json", out)
             for page in table.run(plan).raw_pages():
-                writer.write_page(page.items)
+                items = page.items
+                if page.changed:
+                    unaddressable += [from_item(items[n]) for n in sorted(page.changed)]
+                    items = [raw for n, raw in enumerate(items) if n not in page.changed]
+                writer.write_page(items)
             writer.close()
             out.flush()
             os.fsync(out.fileno())
@@ -190,16 +204,27 @@ def delete_where(
             "was deleted (the partial undo file is removed); run it again"
         ) from None
     deleter = BatchWriter(
-        table.db, table.name, table.keys, action="delete", workers=workers, progress=progress
+        table.db,
+        table.name,
+        table.keys,
+        action="delete",
+        workers=workers,
+        progress=progress,
+        on_error="skip",
     )
     # The keys come back from the undo file itself: exactly what was saved is deleted, and
     # memory stays flat however many items match.
     names = table.keys.names
     with undo.open("rb") as saved:
         summary = deleter.write(
-            (line, {n: item[n] for n in names})
-            for line, item in reader_for("ddb-json", saved)
-            if isinstance(item, dict)
+            itertools.chain(
+                (
+                    (line, {n: item[n] for n in names})
+                    for line, item in reader_for("ddb-json", saved)
+                    if isinstance(item, dict)
+                ),
+                ((0, Unaddressable(item)) for item in unaddressable),
+            )
         )
     return settled(
         summary,

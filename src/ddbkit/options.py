@@ -46,8 +46,6 @@ class Setting:
         kind = "a whole number" if self.integer else "a number"
         if self.high is not None:
             return f"is {kind} from {_text(self.low)} to {_text(self.high)} ({self.meaning})"
-        if self.low > 0 and not self.integer:
-            return f"is {kind} above 0 ({self.meaning})"
         return f"is {kind} of {_text(self.low)} or more ({self.meaning})"
 
 
@@ -55,11 +53,12 @@ def _text(number: float) -> str:
     return f"{number:,.0f}" if float(number).is_integer() else str(number)
 
 
-# ``low`` of a rate is the smallest positive float: "above 0" in the message, any tiny rate works.
+# The bounds keep every wait a rate or timeout implies within what time.sleep and the socket
+# layer take (a rate of 1e-300 units/s would ask for a wait longer than the clock can count).
 RATE = Setting(
     "rate_limit",
     "--rcu",
-    5e-324,
+    0.001,
     None,
     False,
     "read capacity units per second",
@@ -68,7 +67,7 @@ RATE = Setting(
 WRITE_RATE = Setting(
     "rate_limit",
     "--wcu",
-    5e-324,
+    0.001,
     None,
     False,
     "write capacity units per second",
@@ -100,8 +99,8 @@ def optional(setting: Setting, value: Any) -> Any:
 CONNECT_TIMEOUT = Setting(
     "connect_timeout",
     "--connect-timeout",
-    5e-324,
-    None,
+    0.001,
+    3600,
     False,
     "seconds",
     "Seconds to wait for a connection before retrying (default 5).",
@@ -109,8 +108,8 @@ CONNECT_TIMEOUT = Setting(
 READ_TIMEOUT = Setting(
     "read_timeout",
     "--read-timeout",
-    5e-324,
-    None,
+    0.001,
+    3600,
     False,
     "seconds",
     "Seconds to wait for each reply before retrying (default 15).",

@@ -30,10 +30,10 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ddbkit import errors
-from ddbkit.jsonvalues import decode_reply, dumps_typed, loads_typed
+from ddbkit.jsonvalues import CHANGED_ITEMS, decode_reply
 from ddbkit.ratelimit import RateLimiter
 from ddbkit.retry import Stopped
-from ddbkit.serialize import from_item, to_item
+from ddbkit.serialize import from_item
 
 if TYPE_CHECKING:
     from ddbkit.client import Database
@@ -65,6 +65,7 @@ class RawPage:
     scanned_count: int
     last_key: Wire | None  # LastEvaluatedKey in request form, None on the segment's last page
     consumed: float
+    changed: frozenset[int] = frozenset()  # items whose strings were not valid Unicode (below)
 
 
 # -- cursors --------------------------------------------------------------------------------------
@@ -78,20 +79,38 @@ def _unb64(cursor: str) -> str:
     return base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
 
 
+# A key travels as typed JSON text (B as base64) written by the stdlib with ASCII escapes: a key
+# another tool stored with a lone surrogate in it round-trips exactly, where the value
+# converter (rightly) refuses to write one, and a changed key would resume somewhere else.
+
+
+def _key_text(key: Mapping[str, Mapping[str, Any]]) -> str:
+    plain = {
+        name: {tag: base64.b64encode(raw).decode() if tag == "B" else raw}
+        for name, av in key.items()
+        for tag, raw in av.items()
+    }
+    return json.dumps(plain, separators=(",", ":"))
+
+
+def _key_from_text(text: str) -> Wire:
+    key = json.loads(text)
+    if not isinstance(key, dict) or not key:
+        raise ValueError("not a key")
+    return _wire_key(key)
+
+
 def encode_cursor(key: Mapping[str, Mapping[str, Any]]) -> str:
     """An opaque, URL-safe string for a LastEvaluatedKey."""
-    return _b64(dumps_typed(from_item(key)))
+    return _b64(_key_text(key))
 
 
 def decode_cursor(cursor: str) -> Wire:
     """The LastEvaluatedKey behind a cursor made by :func:`encode_cursor`."""
     try:
-        key = loads_typed(_unb64(cursor))
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        return _key_from_text(_unb64(cursor))
+    except (ValueError, TypeError, AttributeError, binascii.Error, UnicodeDecodeError) as exc:
         raise _bad_cursor() from exc
-    if not isinstance(key, dict) or not key:
-        raise _bad_cursor()
-    return to_item(key)
 
 
 def _bad_cursor() -> errors.ValidationError:
@@ -130,7 +149,7 @@ class SegmentCursors:
             # A single segment that has not started yet has no cursor of its own.
             return encode_cursor(key) if key else None
         state = {
-            str(s): (p if p == _DONE else dumps_typed(from_item(p)))  # type: ignore[arg-type]
+            str(s): (p if p == _DONE else _key_text(p))  # type: ignore[arg-type]
             for s, p in self.positions.items()
         }
         return "P" + _b64(orjson.dumps({"segments": self.segments, "at": state}).decode())
@@ -151,8 +170,7 @@ class SegmentCursors:
             state = orjson.loads(_unb64(cursor[1:]))
             count = int(state["segments"])
             positions: dict[int, Wire | str] = {
-                int(s): (p if p == _DONE else to_item(loads_typed(p)))
-                for s, p in state["at"].items()
+                int(s): (p if p == _DONE else _key_from_text(p)) for s, p in state["at"].items()
             }
         except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
             raise _bad_cursor() from exc
@@ -166,9 +184,21 @@ class SegmentCursors:
 # -- the loop -------------------------------------------------------------------------------------
 
 
+_KEY_TAGS = frozenset(("S", "N", "B"))
+
+
 def _wire_key(raw_key: Mapping[str, Any]) -> Wire:
-    """A raw-JSON LastEvaluatedKey (B as base64 text) in the form botocore sends (B as bytes)."""
-    return to_item(from_item(raw_key))
+    """A raw-JSON key (B as base64 text) in the form botocore sends (B as bytes).
+
+    Only B changes: S and N go back exactly as DynamoDB sent them, whatever they hold.
+    """
+    key: Wire = {}
+    for name, av in raw_key.items():
+        ((tag, raw),) = av.items()
+        if tag not in _KEY_TAGS or not isinstance(raw, str):
+            raise ValueError(f"not a key attribute value: {av!r}")
+        key[name] = {"B": base64.b64decode(raw, validate=True)} if tag == "B" else {tag: raw}
+    return key
 
 
 def raw_pages(
@@ -215,7 +245,9 @@ def raw_pages(
             else:
                 request["Limit"] = limit
         if limiter is not None:
-            limiter.acquire()
+            limiter.acquire(stop)
+            if stop is not None and stop.is_set():
+                return
         try:
             reply = send()
         except Stopped:
@@ -504,7 +536,8 @@ class ItemIterator:
             scanned = int(reply.get("ScannedCount", 0))
             self.scanned_count += scanned
             self.count += len(raw_items)
-            yield RawPage(segment, raw_items, scanned, last_key, _consumed(reply))
+            changed = frozenset(reply.get(CHANGED_ITEMS, ()))
+            yield RawPage(segment, raw_items, scanned, last_key, _consumed(reply), changed)
 
     def pages(self) -> Iterator[Page]:
         """Decoded pages; after a ``limit`` stop the last cursor points just past the last item."""

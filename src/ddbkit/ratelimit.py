@@ -43,15 +43,21 @@ class RateLimiter:
         self._tokens = min(self.rate, self._tokens + (now - self._updated) * self.rate)
         self._updated = now
 
-    def acquire(self) -> None:
-        """Wait until the budget is not in debt."""
-        while True:
+    def acquire(self, stop: threading.Event | None = None) -> None:
+        """Wait until the budget is not in debt, or until ``stop`` is set (then return at once:
+        the caller checks ``stop``)."""
+        while stop is None or not stop.is_set():
             with self._lock:
                 self._refill()
                 if self._tokens > 0:
                     return
                 wait = -self._tokens / self.rate
-            self._sleep(max(wait, 0.001))
+            # Short naps, so a set stop is seen soon even when the debt takes minutes to repay.
+            nap = min(max(wait, 0.001), 0.5)
+            if stop is None:
+                self._sleep(nap)
+            else:
+                stop.wait(nap)
 
     def consume(self, units: float) -> None:
         with self._lock:

@@ -95,10 +95,14 @@ def call_with_retries(
     *,
     stop: threading.Event | None = None,
     on_retry: Callable[[DdbkitError], None] | None = None,
+    idempotent: bool = True,
 ) -> T:
     """``call()``, retried with backoff while it fails with a retryable error, within the budget.
 
     With ``stop``, a wait ends when it is set and :class:`Stopped` is raised instead of retrying.
+    A call that is not ``idempotent`` is not repeated after an error that says it may have been
+    applied (``maybe_applied``): a second ADD would count twice, a second conditional write
+    would report its own first success as a failed condition.
     """
     policy = backoff.stoppable(stop)
     attempt = failures = 0
@@ -110,6 +114,10 @@ def call_with_retries(
             attempt += 1
             if not exc.retryable:
                 raise
+            if not idempotent and getattr(exc, "maybe_applied", False):
+                raise annotated(
+                    exc, "the request may have been applied: check before sending it again"
+                ) from exc
             if not isinstance(exc, ThrottledError):
                 failures += 1
             delay = policy.delay(attempt - 1)

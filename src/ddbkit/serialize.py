@@ -76,6 +76,13 @@ _TYPE_TAGS = frozenset(("S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS
 _MESSAGE_NUMBER_CHARS = 40
 SURROGATE = re.compile("[\ud800-\udfff]")
 """A UTF-16 surrogate code point: never valid text on its own, and UTF-8 cannot hold it."""
+
+
+def not_unicode(text: str) -> bool:
+    """Whether ``text`` holds a lone surrogate (isascii() is a flag check: the common case)."""
+    return not text.isascii() and SURROGATE.search(text) is not None
+
+
 _NOT_UNICODE = (
     "is not valid Unicode: it holds a lone UTF-16 surrogate (as '\\ud800' in JSON), which "
     "DynamoDB cannot store as UTF-8; remove it or store the bytes as binary"
@@ -210,6 +217,7 @@ def _encode(value: Any, depth: int) -> dict[str, Any]:
     kind = type(value)
     if kind is str:
         # isascii() is a flag check; only other text is searched for lone surrogates.
+        # not_unicode(), inlined: this is the converter's hottest line.
         if value.isascii() or SURROGATE.search(value) is None:
             return {"S": value}
         _refuse_surrogate(value)
@@ -315,7 +323,7 @@ def _check_name(key: Any, *, what: str) -> str:
     if not key:
         raise _Refusal(f"an empty {what} cannot be stored in DynamoDB; give it a name")
     name: str = str.__str__(key)  # an exact str, also for str subclasses
-    if not name.isascii() and SURROGATE.search(name) is not None:
+    if not_unicode(name):
         raise _Refusal(f"the {what} {_short_repr(name)} {_NOT_UNICODE}")
     if len(name) > _NAME_FAST and len(name.encode("utf-8", "surrogatepass")) > _MAX_NAME_BYTES:
         raise _Refusal(
@@ -342,7 +350,7 @@ def _encode_set(value: set[Any] | frozenset[Any]) -> dict[str, Any]:
     if kind == "SS":
         members = {str.__str__(member) for member in value}
         for member in members:
-            if not member.isascii() and SURROGATE.search(member) is not None:
+            if not_unicode(member):
                 raise _Refusal(f"a member of this string set {_NOT_UNICODE}")
         return {"SS": sorted(members)}
     if kind == "NS":

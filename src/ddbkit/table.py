@@ -40,7 +40,7 @@ class Table:
         self._info: TableInfo | None = None
 
     def __repr__(self) -> str:
-        return f"<Table {self.name!r} on {self.db.endpoint_url}>"
+        return f"<Table {self.name!r} on {self.db.endpoint}>"
 
     # -- metadata -------------------------------------------------------------------------------
 
@@ -262,19 +262,19 @@ class Table:
         plan = plan_find(
             as_condition(where, params), self._cached_info(), attributes=(), consistent=consistent
         )
-        params = self.request_params(plan)
-        params.pop("ProjectionExpression", None)
+        request = self.request_params(plan)
+        request.pop("ProjectionExpression", None)
         return count_items(
             self.db,
             _OPERATIONS[plan.operation],
-            params,
+            request,
             table=self.name,
             # count picks its plan itself: segments matter only if that plan is a scan.
             segments=self._segments_for(plan, segments if plan.operation == "Scan" else None),
             limiter=RateLimiter(rate_limit) if rate_limit else None,
         )
 
-    def _segments_for(self, plan: Plan, segments: int | None) -> int:
+    def _segments_for(self, plan: Plan, segments: int | None, *, resuming: bool = False) -> int:
         segments = optional(SEGMENTS, segments)
         if plan.operation != "Scan":
             if segments not in (None, 1):
@@ -284,7 +284,7 @@ class Table:
         if segments is None:
             return auto_segments(size)
         useful = useful_segments(size)
-        if segments > useful:
+        if segments > useful and not resuming:  # a cursor's segment count is not ours to change
             log.warning(
                 "using %d segments, not %d: table %r holds about %s (DescribeTable's figure, "
                 "updated about every six hours), and each segment costs at least one request",
@@ -332,7 +332,7 @@ class Table:
             start=start,
             hidden=hidden,
             has_filter=plan.filter is not None,
-            segments=self._segments_for(plan, segments),
+            segments=self._segments_for(plan, segments, resuming=start is not None),
             limiter=RateLimiter(rate_limit) if rate_limit else None,
             page_size=default_page_size(self.db),
         )
@@ -582,9 +582,22 @@ class Table:
             request["ConditionExpression"] = condition.encode(ph)
 
     def _call(self, operation: str, params: dict[str, Any], ph: Placeholders) -> dict[str, Any]:
-        # The raw path: an item holding a string that is not valid Unicode still reads.
+        # The raw path: an item holding a string that is not valid Unicode still reads. An
+        # update (ADD, n = n + 1) or a conditional write is never resent once it may have been
+        # applied, nor a delete that returns what it deleted; a get, a plain put and a plain
+        # delete are the same however often they are sent.
+        idempotent = operation == "get_item" or (
+            operation != "update_item"
+            and "ConditionExpression" not in params
+            and "ReturnValues" not in params
+        )
         body = self.db.call_raw(
-            operation, table=self.name, TableName=self.name, **params, **ph.request_params()
+            operation,
+            table=self.name,
+            idempotent=idempotent,
+            TableName=self.name,
+            **params,
+            **ph.request_params(),
         )
         return decode_reply(body, self.name)
 

@@ -82,7 +82,7 @@ def create_table(
     for index in indexes:
         check_table_name(index.name, "index")
     request = _create_request(name, partition_key, sort_key, indexes, billing, capacity)
-    db.call("create_table", table=name, **request)
+    db.call("create_table", table=name, idempotent=False, **request)
     table = db.table(name)
     if wait or ttl:
         # TTL can only be set on an ACTIVE table.

@@ -162,3 +162,26 @@ def test_library_put_many_interrupted_raises_interrupted_with_the_summary(table:
     assert summary.interrupted and summary.read == 300
     assert summary.written + summary.failed == 300
     assert table.count() == summary.written
+
+
+def test_ctrl_c_during_a_rate_limited_import_stops_at_once_and_the_summary_is_exact(
+    endpoint: str, table: Table, tmp_path: Path
+) -> None:
+    source = tmp_path / "items.jsonl"
+    source.write_bytes(
+        b"".join(b'{"id": "i%05d", "pad": "%s"}\n' % (n, b"x" * 900) for n in range(300))
+    )
+    process = start(endpoint, "import", table.name, str(source), "--wcu", "20", "--workers", "2")
+    wait_for(lambda: table.count() >= 40, "the first items")
+    began = time.monotonic()
+    code, stderr = interrupt(process)
+    assert time.monotonic() - began < 10, "Ctrl-C did not cut the rate limiter's wait short"
+    assert code == 130, stderr
+    counts = {
+        line.split()[0]: int(line.split()[1].replace(",", ""))
+        for line in stderr.splitlines()
+        if line.split() and line.split()[0] in ("read", "written", "failed", "duplicates")
+    }
+    # Every item read is accounted for, and the summary says exactly what the table holds.
+    assert counts["written"] == table.count(), stderr
+    assert counts["read"] == counts["written"] + counts.get("failed", 0) + counts["duplicates"]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import ddbkit
+from ddbkit import maintenance, paginate
 from ddbkit.client import Database
 from ddbkit.table import Table
 from tests.conftest import CliRunner, raw_table
@@ -186,3 +187,23 @@ def test_named_parameters_bind_values_in_the_cli_and_the_library(
         "find", table.name, "-w", "id = :id AND age > :a", "--param", "id=i7", "--param", "a=3"
     )
     assert found.code == 0 and '"id":"i7"' in found.stdout.replace(" ", "")
+
+
+def test_keys_holding_lone_surrogates_neither_derail_a_scan_nor_fake_a_delete(
+    endpoint: str,
+) -> None:
+    with raw_table(endpoint, "id", "surkeys") as (client, name):
+        for n in range(40):
+            client.put_item(TableName=name, Item={"id": {"S": f"good{n:03d}"}, "del": {"S": "y"}})
+        for n in range(3):
+            client.put_item(TableName=name, Item={"id": {"S": f"bad{n}\ud800"}, "del": {"S": "y"}})
+        db = ddbkit.connect(endpoint_url=endpoint, local=True)
+        # One item a page: every page ends on an item, bad ones included, and the walk goes on
+        # from exactly the key DynamoDB sent.
+        pages = paginate.raw_pages(db, "scan", {"TableName": name, "Limit": 1}, table=name)
+        assert sum(len(page.get("Items", [])) for page in pages) == 43
+        with pytest.raises(ddbkit.IncompleteWriteError, match="not valid Unicode") as raised:
+            maintenance.truncate(db.table(name))
+        assert raised.value.summary.written == 40 and raised.value.summary.rejected == 3
+        left = client.scan(TableName=name)["Items"]
+        assert sorted(item["id"]["S"] for item in left) == [f"bad{n}\ud800" for n in range(3)]

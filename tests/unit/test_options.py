@@ -39,15 +39,17 @@ def test_bad_values_are_one_validation_error_naming_the_setting(setting: Any, ba
         setting.check(bad)
 
 
-@pytest.mark.parametrize("text", ["nan", "inf", "-inf", "-1", "0", "abc", "1e309", ""])
+@pytest.mark.parametrize("text", ["nan", "inf", "-inf", "-1", "0", "abc", "1e309", "", "1e-300"])
 def test_cli_rate_refuses_what_the_library_refuses(text: str) -> None:
-    with pytest.raises(click.BadParameter, match="--rcu is a number above 0"):
+    with pytest.raises(click.BadParameter, match="--rcu is a number of 0.001 or more"):
         SettingType(RATE).convert(text, None, None)
 
 
 @given(st.floats(allow_nan=True, allow_infinity=True))
-def test_a_rate_is_accepted_exactly_when_it_is_finite_and_positive(value: float) -> None:
-    ok = value == value and value not in (float("inf"), float("-inf")) and value > 0
+def test_a_rate_is_accepted_exactly_when_it_is_finite_and_at_least_a_thousandth(
+    value: float,
+) -> None:
+    ok = value == value and value not in (float("inf"), float("-inf")) and value >= 0.001
     try:
         assert RATE.check(value) == value and ok
     except ValidationError:

@@ -131,7 +131,7 @@ def export(
 @click.option(
     "--rejects",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Reject file (default: FILE.rejects.jsonl).",
+    help="Reject file, a new one (default: FILE.rejects.jsonl, or FILE.rejects.N.jsonl if taken).",
 )
 @click.option(
     "--quiet", "-q", is_flag=True, help="No progress bar; the summary only if something went wrong."

@@ -48,7 +48,7 @@ def demo_command(prefix: str, replace: bool, yes: bool, allow_remote: bool) -> N
     began = time.monotonic()
     users, orders = demo.create(db, prefix=prefix, replace=replace)
     click.echo(f"   {demo.USERS} users and {demo.ORDERS} orders in {time.monotonic() - began:.1f}s")
-    connection = ["--endpoint-url", db.endpoint_url] if not settings.local else ["--local"]
+    connection = settings.argv()  # every step talks to exactly this endpoint, this way
     u, o = users.name, orders.name
     steps: list[tuple[str, list[str], int]] = [
         ("every table of the endpoint", ["tables"], 0),

@@ -35,6 +35,20 @@ class CliState:
             )
         return self._db
 
+    def argv(self) -> list[str]:
+        """These settings as global options, for running another command the same way."""
+        args = ["--local"] if self.local else []
+        for flag, value in (
+            ("--endpoint-url", self.endpoint_url),
+            ("--region", self.region),
+            ("--profile", self.profile),
+            ("--max-attempts", self.max_attempts),
+            *((f"--{name.replace('_', '-')}", value) for name, value in self.timeouts.items()),
+        ):
+            if value is not None:
+                args += [flag, str(value)]
+        return args
+
     def table(self, name: str) -> Table:
         return self.db().table(name)
 

@@ -275,7 +275,7 @@ def read_csv(stream: IO[bytes], *, types: Mapping[str, str] | None = None) -> It
                 continue
             if not any(cells):
                 continue  # a blank line (or a row of empty cells) is no item
-            if any(_NOT_UTF8.search(cell) for cell in cells):
+            if any(not cell.isascii() and _NOT_UTF8.search(cell) for cell in cells):
                 yield start, BadLineError(start, "not UTF-8 text: save the file as UTF-8")
                 continue
             try:
