@@ -98,3 +98,15 @@ def test_a_set_stop_event_ends_the_wait_between_attempts() -> None:
     with pytest.raises(Stopped):
         call_with_retries(call, Backoff(base=30, cap=30), stop=stop)
     assert len(calls) == 1
+
+
+def test_a_write_that_may_have_been_applied_is_not_sent_again() -> None:
+    clock, calls = Clock(), list[int]()
+    lost_reply = errors.EndpointError("http://x did not answer UpdateItem within 15s")
+    lost_reply.maybe_applied = True
+    with pytest.raises(errors.EndpointError, match="may have been applied"):
+        call_with_retries(failing(lost_reply, calls), policy(clock), idempotent=False)
+    assert len(calls) == 1
+    refused = errors.EndpointError("cannot reach http://x")  # never arrived: safe to resend
+    with pytest.raises(errors.EndpointError, match="gave up after 8"):
+        call_with_retries(failing(refused, calls), policy(clock), idempotent=False)
