@@ -23,11 +23,13 @@ from ddbkit.paginate import ItemIterator, Page
 from ddbkit.plan import Plan
 from ddbkit.table import Table
 from ddbkit.tables import IndexSpec
+from ddbkit.transport.spec import ConnectionSpec
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ConditionFailedError",
+    "ConnectionSpec",
     "CredentialsError",
     "Database",
     "DdbkitError",

@@ -26,6 +26,7 @@ botocore emits with the serialized ``request_dict`` before it compresses, checks
 from __future__ import annotations
 
 import base64
+import dataclasses
 import ipaddress
 import json
 import logging
@@ -45,8 +46,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ddbkit import errors
 from ddbkit.botoerrors import Context, damaged_reply, setup_error, translate
 from ddbkit.models import check_table_name
-from ddbkit.options import CONNECT_TIMEOUT, MAX_ATTEMPTS, READ_TIMEOUT, optional
+from ddbkit.options import MAX_ATTEMPTS
 from ddbkit.retry import Backoff, call_with_retries
+from ddbkit.transport.spec import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, ConnectionSpec
 
 if TYPE_CHECKING:
     from ddbkit.table import Table
@@ -58,11 +60,6 @@ LOCAL_REGION = "us-east-1"
 # DynamoDB Local accepts any credentials; these make it obvious in its logs who called.
 LOCAL_CREDENTIALS = ("ddbkit", "ddbkit")
 DEFAULT_POOL_SIZE = 32
-# A DynamoDB request is answered in milliseconds; a 1 MB Scan page on a busy DynamoDB Local in
-# well under a second. Fifteen seconds without a byte means the endpoint is hung, and with the
-# retry budget (retry.py) a hung endpoint is reported within about a minute.
-DEFAULT_CONNECT_TIMEOUT = 5.0
-DEFAULT_READ_TIMEOUT = 15.0
 RAW_BODY = "ddbkit.raw_body"
 BAD_CHECKSUM = "ddbkit.bad_checksum"
 PREPARED_OPERATIONS = ("BatchWriteItem",)
@@ -132,6 +129,7 @@ def shown_url(url: str) -> str:
 
 
 def connect(
+    spec: ConnectionSpec | None = None,
     *,
     endpoint_url: str | None = None,
     region: str | None = None,
@@ -140,49 +138,93 @@ def connect(
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     read_timeout: float = DEFAULT_READ_TIMEOUT,
     max_attempts: int | None = None,
+    aws_access_key_id: str | None = None,
+    aws_secret_access_key: str | None = None,
+    aws_session_token: str | None = None,
 ) -> Database:
-    """Connect to DynamoDB.
+    """Connect to DynamoDB, from keyword settings or from a :class:`ConnectionSpec` (``db.spec``
+    of another connection, in this process or any other).
 
     With no arguments this resolves exactly as the AWS CLI does (AWS_PROFILE, AWS_REGION /
     AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL, ~/.aws files).
     ``local=True`` talks to the engine started by ``ddbkit local start`` with dummy credentials
-    and never reaches AWS, whatever profile is set.
+    and never reaches AWS, whatever profile is set. Explicit keys are for callers that hold
+    them; everyone else lets the credential chain find them.
 
     Every request is retried by ddbkit alone (see :mod:`ddbkit.retry`): at most ``max_attempts``
     attempts (default: the profile's or AWS_MAX_ATTEMPTS' ``max_attempts``, else 8) within about
     a minute; ``connect_timeout`` and ``read_timeout`` bound each attempt.
     """
-    if endpoint_url is not None:
-        endpoint_url = check_endpoint_url(endpoint_url)
-    timeouts = (CONNECT_TIMEOUT.check(connect_timeout), READ_TIMEOUT.check(read_timeout))
-    max_attempts = optional(MAX_ATTEMPTS, max_attempts)
-    if local:
-        if endpoint_url is None:
+    settings = ConnectionSpec(
+        endpoint_url=endpoint_url,
+        region=region,
+        profile=profile,
+        local=local,
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        max_attempts=max_attempts,
+        aws_access_key_id=aws_access_key_id,
+        aws_secret_access_key=aws_secret_access_key,
+        aws_session_token=aws_session_token,
+    )
+    if spec is None:
+        spec = settings
+    elif not isinstance(spec, ConnectionSpec):
+        raise errors.ValidationError(
+            f"connect() takes a ConnectionSpec (db.spec) or keyword settings, not "
+            f"{type(spec).__name__}"
+        )
+    elif settings != ConnectionSpec():
+        raise errors.ValidationError(
+            "give connect() a ConnectionSpec or keyword settings, not both"
+        )
+    return _connect(spec)
+
+
+def _connect(spec: ConnectionSpec) -> Database:
+    if spec.endpoint_url is not None:
+        spec = dataclasses.replace(spec, endpoint_url=check_endpoint_url(spec.endpoint_url))
+    timeouts = (spec.connect_timeout, spec.read_timeout)
+    if spec.local:
+        if spec.endpoint_url is None:
             from ddbkit import local as local_engine
 
-            endpoint_url = local_engine.running_endpoint()
-        session = _isolated_session(region or LOCAL_REGION)
-        client = _make_client(session, endpoint_url, timeouts)
-        return Database(client, local=True, retry=_retry_policy(session, max_attempts))
+            # Recorded in the spec: a worker rebuilding it reaches this very engine.
+            spec = dataclasses.replace(spec, endpoint_url=local_engine.running_endpoint())
+        session = _isolated_session(spec.region or LOCAL_REGION)
+        client = _make_client(session, spec.endpoint_url, timeouts)
+        return Database(
+            client, local=True, retry=_retry_policy(session, spec.max_attempts), spec=spec
+        )
     try:
-        session = boto3.session.Session(profile_name=profile, region_name=region)
+        session = _session(spec, spec.region)
         if session.region_name is None:
             # AWS_REGION is what the AWS CLI v2 and most SDKs read; botocore reads only
             # AWS_DEFAULT_REGION. A custom endpoint (DynamoDB Local, Alternator, LocalStack)
             # still needs a region to sign with; any region will do there.
-            custom = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
+            custom = spec.endpoint_url or os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
             fallback = os.environ.get("AWS_REGION") or (
                 LOCAL_REGION if custom or os.environ.get("AWS_ENDPOINT_URL") else None
             )
             if fallback:
-                session = boto3.session.Session(profile_name=profile, region_name=fallback)
-        retry = _retry_policy(session, max_attempts)
-        client = _make_client(session, endpoint_url, timeouts)
+                session = _session(spec, fallback)
+        retry = _retry_policy(session, spec.max_attempts)
+        client = _make_client(session, spec.endpoint_url, timeouts)
     except BotoCoreError as exc:
         raise _connect_error(exc) from exc
     except ValueError as exc:
         raise _setup_value_error(exc) from exc
-    return Database(client, retry=retry)
+    return Database(client, retry=retry, spec=spec)
+
+
+def _session(spec: ConnectionSpec, region: str | None) -> boto3.session.Session:
+    return boto3.session.Session(
+        profile_name=spec.profile,
+        region_name=region,
+        aws_access_key_id=spec.aws_access_key_id,
+        aws_secret_access_key=spec.aws_secret_access_key,
+        aws_session_token=spec.aws_session_token,
+    )
 
 
 def _connect_error(exc: BotoCoreError) -> errors.DdbkitError:
@@ -266,10 +308,18 @@ def _make_client(
 class Database:
     """A connection to one DynamoDB endpoint in one region."""
 
-    def __init__(self, client: Any, *, local: bool = False, retry: Backoff | None = None) -> None:
+    def __init__(
+        self,
+        client: Any,
+        *,
+        local: bool = False,
+        retry: Backoff | None = None,
+        spec: ConnectionSpec | None = None,
+    ) -> None:
         self.client = client
         self.local = local
         self.retry = retry or Backoff()
+        self._spec = spec
         # unique_id: two Database objects on one client must not register twice (a second
         # before-parse handler would keep the placeholder "{}" instead of the real body).
         for operation in PREPARED_OPERATIONS:
@@ -285,6 +335,16 @@ class Database:
     @property
     def endpoint_url(self) -> str:
         return str(self.client.meta.endpoint_url)
+
+    @property
+    def spec(self) -> ConnectionSpec:
+        """What ``ddbkit.connect(spec)`` needs to build an equal connection, in any process."""
+        if self._spec is None:
+            raise errors.ValidationError(
+                "this Database was made from a botocore client, not by ddbkit.connect(): it has "
+                "no ConnectionSpec"
+            )
+        return self._spec
 
     @property
     def endpoint(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -215,12 +216,16 @@ def copy(
     if to_local and to_endpoint:
         raise click.UsageError("give --to-local or --to-endpoint, not both")
     elsewhere = to_local or to_endpoint or to_region or to_profile
+    # The target is reached like the source (timeouts, attempts) but where the --to-* say.
     target_db = (
         connect(
-            endpoint_url=to_endpoint,
-            region=to_region or (None if to_local or to_endpoint else settings.region),
-            profile=to_profile,
-            local=to_local,
+            dataclasses.replace(
+                settings.spec(),
+                endpoint_url=to_endpoint,
+                region=to_region or (None if to_local or to_endpoint else settings.region),
+                profile=to_profile,
+                local=to_local,
+            )
         )
         if elsewhere
         else settings.db()

@@ -83,8 +83,9 @@ def cli(
     global _debug
     _debug = debug
     _show_library_notes(debug)
-    timeouts = {"connect_timeout": connect_timeout, "read_timeout": read_timeout}
-    ctx.obj = CliState(endpoint_url, region, profile, local, debug, timeouts, max_attempts)
+    ctx.obj = CliState(
+        endpoint_url, region, profile, local, debug, connect_timeout, read_timeout, max_attempts
+    )
     ctx.meta["ddbkit.output"] = output
 
 

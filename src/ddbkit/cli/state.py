@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 
 import click
 
+from ddbkit import ConnectionSpec
 from ddbkit.client import Database, connect
 from ddbkit.table import Table
+from ddbkit.transport.spec import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 
 
 @dataclass
@@ -19,20 +21,26 @@ class CliState:
     profile: str | None = None
     local: bool = False
     debug: bool = False
-    timeouts: dict[str, float | None] = field(default_factory=dict)  # connect/read, if given
+    connect_timeout: float | None = None
+    read_timeout: float | None = None
     max_attempts: int | None = None
     _db: Database | None = field(default=None, repr=False)
 
+    def spec(self) -> ConnectionSpec:
+        """The global options as the library's ConnectionSpec (its defaults where not given)."""
+        return ConnectionSpec(
+            endpoint_url=self.endpoint_url,
+            region=self.region,
+            profile=self.profile,
+            local=self.local,
+            connect_timeout=self.connect_timeout or DEFAULT_CONNECT_TIMEOUT,
+            read_timeout=self.read_timeout or DEFAULT_READ_TIMEOUT,
+            max_attempts=self.max_attempts,
+        )
+
     def db(self) -> Database:
         if self._db is None:
-            self._db = connect(
-                endpoint_url=self.endpoint_url,
-                region=self.region,
-                profile=self.profile,
-                local=self.local,
-                max_attempts=self.max_attempts,
-                **{name: value for name, value in self.timeouts.items() if value is not None},
-            )
+            self._db = connect(self.spec())
         return self._db
 
     def argv(self) -> list[str]:
@@ -43,7 +51,8 @@ class CliState:
             ("--region", self.region),
             ("--profile", self.profile),
             ("--max-attempts", self.max_attempts),
-            *((f"--{name.replace('_', '-')}", value) for name, value in self.timeouts.items()),
+            ("--connect-timeout", self.connect_timeout),
+            ("--read-timeout", self.read_timeout),
         ):
             if value is not None:
                 args += [flag, str(value)]
