@@ -115,16 +115,10 @@ def _keys_of(table: Table, where: WhereInput, segments: int | None) -> Iterator[
             yield Unaddressable(key) if position in page.changed else key
 
 
-def truncate(
-    table: Table,
-    *,
-    segments: int | None = None,
-    workers: int = 8,
-    progress: Callable[[int], None] | None = None,
-) -> WriteSummary:
-    """Delete every item, keeping the table, its indexes and settings."""
-    # on_error="skip" so one item ddbkit cannot address stops nothing; it still fails the call.
-    writer = BatchWriter(
+def _deleter(table: Table, workers: int, progress: Callable[[int], None] | None) -> BatchWriter:
+    # on_error="skip": one item ddbkit cannot address stops nothing; settled() still fails the
+    # call for it once everything else is deleted.
+    return BatchWriter(
         table.db,
         table.name,
         table.keys,
@@ -133,7 +127,19 @@ def truncate(
         progress=progress,
         on_error="skip",
     )
-    summary = writer.write((0, key) for key in _keys_of(table, None, segments))
+
+
+def truncate(
+    table: Table,
+    *,
+    segments: int | None = None,
+    workers: int = 8,
+    progress: Callable[[int], None] | None = None,
+) -> WriteSummary:
+    """Delete every item, keeping the table, its indexes and settings."""
+    summary = _deleter(table, workers, progress).write(
+        (0, key) for key in _keys_of(table, None, segments)
+    )
     return settled(summary, f"truncate {table.name!r}", resume="truncating again finishes the job")
 
 
@@ -203,15 +209,7 @@ def delete_where(
             f"delete from {table.name!r} interrupted while saving the matching items: nothing "
             "was deleted (the partial undo file is removed); run it again"
         ) from None
-    deleter = BatchWriter(
-        table.db,
-        table.name,
-        table.keys,
-        action="delete",
-        workers=workers,
-        progress=progress,
-        on_error="skip",
-    )
+    deleter = _deleter(table, workers, progress)
     # The keys come back from the undo file itself: exactly what was saved is deleted, and
     # memory stays flat however many items match.
     names = table.keys.names
