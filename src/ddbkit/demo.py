@@ -115,10 +115,14 @@ def check_free(db: Database, *, prefix: str = "", replace: bool = False) -> list
     existing = set(db.tables())
     taken = [name for name in (f"{prefix}users", f"{prefix}orders") if name in existing]
     if taken and not replace:
+        what = (
+            f"table {taken[0]!r} already exists"
+            if len(taken) == 1
+            else (f"tables {' and '.join(map(repr, taken))} already exist")
+        )
         raise ValidationError(
-            f"table {', '.join(map(repr, taken))} already exists on {db.endpoint}: the demo "
-            "never replaces a table it did not create; pick another --prefix, or "
-            "--replace --yes to drop and recreate it"
+            f"{what} on {db.endpoint}: the demo never replaces a table it did not create in "
+            "this run; pick another --prefix, or add --replace --yes to drop and reload them"
         )
     return taken
 
