@@ -14,7 +14,6 @@ bound, in a fresh ``ddbkit`` process that is killed, with its whole process grou
 from __future__ import annotations
 
 import contextlib
-import functools
 import io
 import os
 import signal
@@ -30,12 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 import ddbkit
 from tests.conftest import ddbkit_executable
+from tests.support.truth import raw_client
 
 # Environment variables that would let a fresh process find real credentials or settings.
 AWS_VARIABLES = (
@@ -334,19 +332,6 @@ def listing(folder: Path) -> list[str]:
         for name in dirs + files:
             found.append(os.path.relpath(os.path.join(root, name), folder))
     return sorted(found)
-
-
-@functools.cache
-def raw_client(endpoint: str) -> Any:
-    """A plain boto3 client for checking what the engine holds, independent of ddbkit."""
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="ddbkit",
-        aws_secret_access_key="ddbkit",
-        config=Config(retries={"mode": "standard", "total_max_attempts": 2}),
-    )
 
 
 def table_names(endpoint: str) -> list[str]:

@@ -14,6 +14,7 @@ canonical, type-strict form, so ``True`` never equals ``1`` and a set never equa
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
@@ -169,8 +170,10 @@ def assert_plain_lines(text: str, raw_items: list[dict[str, Any]]) -> None:
     assert [canon(line) for line in lines] == [canon(item) for item in expected]
 
 
+@functools.cache
 def raw_client(endpoint: str) -> Any:
-    """A plain boto3 DynamoDB client on ``endpoint`` (botocore's parser, a few quick retries)."""
+    """A plain boto3 DynamoDB client on ``endpoint`` (botocore's parser, a few quick retries),
+    for checking what the engine holds independently of ddbkit."""
     return boto3.client(
         "dynamodb",
         endpoint_url=endpoint,

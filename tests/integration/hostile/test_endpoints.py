@@ -34,13 +34,13 @@ from tests.support.hostile import (
     isolated_env,
     listing,
     raises_library_error,
-    raw_client,
     run_process,
     run_python,
     seeded_table,
     stored_items,
     table_names,
 )
+from tests.support.truth import raw_client
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
