@@ -732,7 +732,12 @@ def sql_section(ctx: Context) -> Section:
 
     variants = [
         Variant("seed", "seed's way: boto3 Table.scan loop + Python group-by", seed, ctx.n),
-        Variant("ddbkit.sql", "ddbkit sql GROUP BY (DuckDB, pushdown)", ddbkit_sql, ctx.n),
+        Variant(
+            "ddbkit.integrations.sql.engine",
+            "ddbkit sql GROUP BY (DuckDB, pushdown)",
+            ddbkit_sql,
+            ctx.n,
+        ),
         _ddbkit_scan_variant(ctx, 8),
     ]
     page_limits: list[int | None] = [None] if ctx.page_limit is None else [None, ctx.page_limit]
@@ -745,7 +750,7 @@ def sql_section(ctx: Context) -> Section:
     results = run_interleaved(variants, ctx.reps)
     seed_result = results["seed"]
     raw = best_of(results, raw_keys)
-    sql = results["ddbkit.sql"]
+    sql = results["ddbkit.integrations.sql.engine"]
     section = Section(
         "sql",
         f"sql: {SQL_GROUP_BY.format(table='t')} over {ctx.n:,} items",

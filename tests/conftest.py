@@ -24,9 +24,9 @@ from botocore.config import Config
 
 import ddbkit
 from ddbkit import local
-from ddbkit.client import Database
+from ddbkit.database import Database
+from ddbkit.jobs.tables import IndexSpec
 from ddbkit.table import Table
-from ddbkit.tables import IndexSpec
 from tests.support import skipguard
 
 

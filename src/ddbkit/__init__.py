@@ -1,6 +1,6 @@
 """ddbkit: Amazon DynamoDB made easy, fast and safe."""
 
-from ddbkit.client import Database, connect
+from ddbkit.database import Database, connect
 from ddbkit.errors import (
     ConditionFailedError,
     CredentialsError,
@@ -18,11 +18,11 @@ from ddbkit.errors import (
     ValidationError,
     WhereSyntaxError,
 )
+from ddbkit.expr.plan import Plan
+from ddbkit.jobs.tables import IndexSpec
 from ddbkit.models import IndexInfo, KeyAttribute, KeySchema, ScanEstimate, TableInfo
-from ddbkit.paginate import ItemIterator, Page
-from ddbkit.plan import Plan
+from ddbkit.read.paginate import ItemIterator, Page
 from ddbkit.table import Table
-from ddbkit.tables import IndexSpec
 from ddbkit.transport.spec import ConnectionSpec
 
 __version__ = "0.1.0"

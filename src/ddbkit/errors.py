@@ -14,7 +14,7 @@ class DdbkitError(Exception):
     """Base of every ddbkit error: a one-line, user-facing message.
 
     ``retryable`` says whether sending the same request again may succeed (throttling, 5xx,
-    a dropped connection); ddbkit's one retry loop (:mod:`ddbkit.retry`) retries those with
+    a dropped connection); ddbkit's one retry loop (transport/retry.py) retries those with
     backoff, never the others.
     """
 
@@ -99,7 +99,7 @@ class ConditionFailedError(DdbkitError):
 
 
 class ThrottledError(DdbkitError):
-    """DynamoDB kept throttling for the whole retry budget (see :mod:`ddbkit.retry`)."""
+    """DynamoDB kept throttling for the whole retry budget (see transport/retry.py)."""
 
     retryable = True
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any, NoReturn
 
 from ddbkit.errors import InvalidKeyError, ValidationError
-from ddbkit.serialize import to_item
+from ddbkit.values.serialize import to_item
 
 ONE_MB = 1024 * 1024
 STATS_NOTE = "DynamoDB refreshes item_count and size_bytes about every six hours"

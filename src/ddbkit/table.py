@@ -9,23 +9,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ddbkit import errors
-from ddbkit.anatomy import SchemaReport, StatsReport, table_schema, table_stats
-from ddbkit.batch import BatchWriter, WriteSummary, get_many, settled
-from ddbkit.exporter import ExportResult, export_table
-from ddbkit.expressions import Condition, Placeholders, Update, build_update, encode_projection
-from ddbkit.importer import import_file
-from ddbkit.jsonvalues import decode_reply
+from ddbkit.expr.expressions import Condition, Placeholders, Update, build_update, encode_projection
+from ddbkit.expr.plan import Plan, plan_find, plan_query, plan_scan
+from ddbkit.expr.where import Bindings, WhereInput, as_condition, bind_condition, parse_path
+from ddbkit.jobs.anatomy import SchemaReport, StatsReport, table_schema, table_stats
+from ddbkit.jobs.export import ExportResult, export_table
+from ddbkit.jobs.import_ import import_file
 from ddbkit.models import KeySchema, TableInfo, format_bytes
 from ddbkit.options import LIMIT, RATE, SEGMENTS, optional
-from ddbkit.paginate import ItemIterator, count_items
-from ddbkit.parallel import auto_segments, default_page_size, useful_segments
-from ddbkit.plan import Plan, plan_find, plan_query, plan_scan
-from ddbkit.ratelimit import RateLimiter
-from ddbkit.serialize import from_item, to_item
-from ddbkit.where import Bindings, WhereInput, as_condition, bind_condition, parse_path
+from ddbkit.read.paginate import ItemIterator, count_items
+from ddbkit.read.segments import auto_segments, default_page_size, useful_segments
+from ddbkit.transport.ratelimit import RateLimiter
+from ddbkit.values.jsonvalues import decode_reply
+from ddbkit.values.serialize import from_item, to_item
+from ddbkit.write.batch import BatchWriter, WriteSummary, get_many, settled
 
 if TYPE_CHECKING:
-    from ddbkit.client import Database
+    from ddbkit.database import Database
 
 Item = dict[str, Any]
 log = logging.getLogger("ddbkit")
@@ -173,7 +173,7 @@ class Table:
     ) -> ItemIterator:
         """Items whose keys match ``where``, lazily over all pages (``.pages()`` for pages).
 
-        ``params`` binds the where-clause's ``:name`` parameters (see :mod:`ddbkit.where`).
+        ``params`` binds the where-clause's ``:name`` parameters (see :mod:`ddbkit.expr.where`).
         """
         condition = as_condition(where, params)
         keys = self._index_keys(index) if index else self.keys
@@ -440,7 +440,7 @@ class Table:
         progress: Callable[[int], None] | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> ExportResult:
-        """Write the items (matching ``where``) to a file; see :mod:`ddbkit.exporter`."""
+        """Write the items (matching ``where``) to a file; see :mod:`ddbkit.jobs.export`."""
         return export_table(
             self,
             target,
@@ -514,7 +514,7 @@ class Table:
 
         Columns follow ``db.sql``'s type mapping; scans run in parallel segments.
         """
-        from ddbkit.sql import table_relation
+        from ddbkit.integrations.sql.engine import table_relation
 
         result = table_relation(self, where, attributes, segments=segments).arrow()
         # newer DuckDB returns a RecordBatchReader from .arrow(): collect it into a Table
@@ -528,7 +528,7 @@ class Table:
         segments: int | None = None,
     ) -> Any:
         """As :meth:`to_arrow`, as a ``pandas.DataFrame``."""
-        from ddbkit.sql import table_relation
+        from ddbkit.integrations.sql.engine import table_relation
 
         try:
             importlib.import_module("pandas")  # .df() needs it; no stubs wanted for a check
@@ -544,7 +544,7 @@ class Table:
         segments: int | None = None,
     ) -> Any:
         """As :meth:`to_arrow`, as a ``polars.DataFrame``."""
-        from ddbkit.sql import table_relation
+        from ddbkit.integrations.sql.engine import table_relation
 
         try:
             importlib.import_module("polars")

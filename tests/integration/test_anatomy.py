@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from ddbkit.anatomy import table_schema, table_stats
 from ddbkit.errors import TableNotFoundError, ValidationError
-from ddbkit.itemsize import item_size
-from ddbkit.serialize import to_item
+from ddbkit.jobs.anatomy import table_schema, table_stats
 from ddbkit.table import Table
+from ddbkit.values.itemsize import item_size
+from ddbkit.values.serialize import to_item
 from tests.conftest import CliRunner
 
 pytestmark = pytest.mark.integration
@@ -188,7 +188,7 @@ def test_parallel_full_stats_and_schema_measure_every_source_item(
 
 
 def test_index_keys_are_marked(make_table: Callable[..., Table]) -> None:
-    from ddbkit.tables import IndexSpec
+    from ddbkit.jobs.tables import IndexSpec
 
     t = make_table(indexes=[IndexSpec.parse("by_status:status:S")])
     t.put({"id": "a", "status": "new", "x": 1})

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 import ddbkit
-from ddbkit import maintenance
-from ddbkit.paginate import raw_pages
-from ddbkit.serialize import from_item
+from ddbkit.jobs.tables import IndexSpec
+from ddbkit.read.paginate import raw_pages
 from ddbkit.table import Table
-from ddbkit.tables import IndexSpec
+from ddbkit.values.serialize import from_item
+from ddbkit.workflows import maintenance
 from tests.conftest import CliRunner
 from tests.support.truth import (
     assert_same_items,

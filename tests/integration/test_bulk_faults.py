@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 
 import ddbkit
-from ddbkit.client import Database
-from ddbkit.jsonvalues import dumps_typed
+from ddbkit.database import Database
 from ddbkit.table import Table
+from ddbkit.values.jsonvalues import dumps_typed
 from tests.conftest import ddbkit_executable
 from tests.support.faultproxy import FaultProxy
 from tests.support.truth import assert_same_items, by_key, ddb_json_lines, engine_items

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import ddbkit
-from ddbkit.paginate import SCAN_THREAD
+from ddbkit.read.paginate import SCAN_THREAD
 from ddbkit.table import Table
 
 pytestmark = pytest.mark.integration

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from ddbkit.itemsize import MAX_ITEM_SIZE, item_size
+from ddbkit.values.itemsize import MAX_ITEM_SIZE, item_size
 from tests.conftest import raw_table
 
 pytestmark = pytest.mark.integration

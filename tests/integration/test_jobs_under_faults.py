@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 
 import ddbkit
-from ddbkit import maintenance
-from ddbkit.client import Database
+from ddbkit.database import Database
+from ddbkit.jobs.tables import IndexSpec
 from ddbkit.table import Table
-from ddbkit.tables import IndexSpec
+from ddbkit.workflows import maintenance
 from tests.support.faultproxy import FaultProxy
 from tests.support.truth import (
     assert_same_items,

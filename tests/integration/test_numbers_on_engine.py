@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ddbkit.errors import InvalidValueError
-from ddbkit.serialize import format_number, from_item, to_attribute, to_item
+from ddbkit.values.serialize import format_number, from_item, to_attribute, to_item
 from tests.conftest import raw_table
 
 pytestmark = pytest.mark.integration

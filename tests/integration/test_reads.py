@@ -9,8 +9,8 @@ import pytest
 from boto3.dynamodb.conditions import Attr, Key
 
 import ddbkit
+from ddbkit.jobs.tables import IndexSpec
 from ddbkit.table import Table
-from ddbkit.tables import IndexSpec
 
 pytestmark = pytest.mark.integration
 

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 import ddbkit
-from ddbkit import maintenance, paginate
-from ddbkit.client import Database
+from ddbkit.database import Database
+from ddbkit.read import paginate
 from ddbkit.table import Table
+from ddbkit.workflows import maintenance
 from tests.conftest import CliRunner, raw_table
 
 pytestmark = pytest.mark.integration

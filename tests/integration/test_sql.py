@@ -17,9 +17,9 @@ import pytest
 
 duckdb = pytest.importorskip("duckdb")
 
-from ddbkit.client import Database  # noqa: E402
+from ddbkit.database import Database  # noqa: E402
+from ddbkit.jobs.tables import IndexSpec  # noqa: E402
 from ddbkit.table import Table  # noqa: E402
-from ddbkit.tables import IndexSpec  # noqa: E402
 from tests.conftest import CliRunner, TableFactory  # noqa: E402
 
 
@@ -156,7 +156,7 @@ def test_sql_mixed_type_attribute_is_json_and_filters_stay_right(
     rel = db.sql(f'SELECT mixed FROM "{users.name}"')
     assert [str(t) for t in rel.types] == ["JSON"]
     # the guarded filter keeps the S values and the N value 3: both types, so read unfiltered
-    from ddbkit.sql import SqlSession
+    from ddbkit.integrations.sql.engine import SqlSession
 
     session = SqlSession(db)
     session.prepare(f'SELECT mixed FROM "{users.name}" WHERE mixed = 3')

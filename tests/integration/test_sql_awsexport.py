@@ -14,9 +14,9 @@ import pytest
 
 duckdb = pytest.importorskip("duckdb")
 
-from ddbkit.client import Database  # noqa: E402
+from ddbkit.database import Database  # noqa: E402
 from ddbkit.errors import ValidationError  # noqa: E402
-from ddbkit.jsonvalues import dumps_plain, loads_exact  # noqa: E402
+from ddbkit.values.jsonvalues import dumps_plain, loads_exact  # noqa: E402
 from tests.conftest import CliRunner, TableFactory  # noqa: E402
 from tests.support.awsexport import (  # noqa: E402
     BuiltExport,

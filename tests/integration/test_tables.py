@@ -11,10 +11,10 @@ from botocore.stub import Stubber
 
 import ddbkit
 from ddbkit import local
-from ddbkit.client import Database
+from ddbkit.database import Database
+from ddbkit.jobs.tables import IndexSpec
 from ddbkit.models import STATS_NOTE
 from ddbkit.table import Table
-from ddbkit.tables import IndexSpec
 from tests.support import skipguard
 
 pytestmark = pytest.mark.integration

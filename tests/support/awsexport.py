@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from ddbkit.serialize import from_item, to_item
+from ddbkit.values.serialize import from_item, to_item
 
 EXPORT_ID = "01700000000000-a1b2c3d4"
 BUCKET = "ddbkit-test-exports"

@@ -18,7 +18,9 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from ddbkit.anatomy import (
+from ddbkit.cli.anatomy_cmd import bar, render_schema, render_stats
+from ddbkit.errors import MissingExtraError, ValidationError
+from ddbkit.jobs.anatomy import (
     SIZE_BUCKETS,
     AttributeSummary,
     SchemaCollector,
@@ -34,12 +36,10 @@ from ddbkit.anatomy import (
     size_range,
     walk,
 )
-from ddbkit.cli.anatomy_cmd import bar, render_schema, render_stats
-from ddbkit.errors import MissingExtraError, ValidationError
-from ddbkit.itemsize import MAX_ITEM_SIZE, item_size
-from ddbkit.jsonvalues import dumps_plain
 from ddbkit.models import KeyAttribute, KeySchema, TableInfo
-from ddbkit.paginate import RawPage
+from ddbkit.read.paginate import RawPage
+from ddbkit.values.itemsize import MAX_ITEM_SIZE, item_size
+from ddbkit.values.jsonvalues import dumps_plain
 
 Wire = dict[str, dict[str, Any]]
 KEYS = KeySchema(KeyAttribute("pk", "S"), KeyAttribute("sk", "N"))

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 from ddbkit import errors
-from ddbkit.batch import BatchWriter, Rejection
 from ddbkit.models import KeyAttribute, KeySchema
-from ddbkit.retry import Backoff, call_with_retries
-from ddbkit.serialize import from_item
+from ddbkit.transport.retry import Backoff, call_with_retries
+from ddbkit.values.serialize import from_item
+from ddbkit.write.batch import BatchWriter, Rejection
 
 KEYS = KeySchema(KeyAttribute("id", "S"))
 

@@ -11,7 +11,7 @@ from boto3.dynamodb.conditions import Attr, ConditionBase, ConditionExpressionBu
 from hypothesis import given, settings
 
 from ddbkit.errors import InvalidValueError, ValidationError, WhereSyntaxError
-from ddbkit.expressions import (
+from ddbkit.expr.expressions import (
     And,
     Arithmetic,
     AttributeType,
@@ -37,8 +37,7 @@ from ddbkit.expressions import (
     render_name,
     render_value,
 )
-from ddbkit.serialize import from_attribute
-from ddbkit.where import (
+from ddbkit.expr.where import (
     as_condition,
     parse_add_clause,
     parse_delete_clause,
@@ -46,6 +45,7 @@ from ddbkit.where import (
     parse_set_clause,
     parse_where,
 )
+from ddbkit.values.serialize import from_attribute
 from tests.unit.test_where import (
     BOTO3_CASES,
     assert_only_placeholders,

@@ -23,11 +23,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ddbkit
-from ddbkit.batch import get_many
-from ddbkit.client import Database
+from ddbkit.database import Database
 from ddbkit.models import KeyAttribute, KeySchema
-from ddbkit.paginate import raw_pages
-from ddbkit.serialize import from_item, to_item
+from ddbkit.read.paginate import raw_pages
+from ddbkit.values.serialize import from_item, to_item
+from ddbkit.write.batch import get_many
 from tests.support.truth import canon_item
 
 TABLE = "t"

@@ -28,8 +28,8 @@ from ddbkit.formats import (
 from ddbkit.formats.csv import CsvWriter, raw_cell, read_csv, value_cell
 from ddbkit.formats.ddbjson import DdbJsonWriter, read_ddb_json
 from ddbkit.formats.jsonl import JsonlWriter, is_verbatim_number, plain_item, read_jsonl
-from ddbkit.jsonvalues import dumps_plain
-from ddbkit.serialize import from_item, parse_number, to_item
+from ddbkit.values.jsonvalues import dumps_plain
+from ddbkit.values.serialize import from_item, parse_number, to_item
 from tests.support.truth import assert_plain_lines
 
 MAX_N = Decimal("9.9999999999999999999999999999999999999E+125")

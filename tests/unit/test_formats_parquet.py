@@ -14,7 +14,7 @@ import pytest
 from ddbkit.errors import MissingExtraError
 from ddbkit.formats import writer_for
 from ddbkit.formats.parquet import ParquetWriter
-from ddbkit.serialize import to_item
+from ddbkit.values.serialize import to_item
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")

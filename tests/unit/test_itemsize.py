@@ -16,8 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ddbkit.errors import InvalidValueError
-from ddbkit.itemsize import MAX_ITEM_SIZE, attribute_size, item_size, number_size
-from ddbkit.serialize import to_item
+from ddbkit.values.itemsize import MAX_ITEM_SIZE, attribute_size, item_size, number_size
+from ddbkit.values.serialize import to_item
 
 # (value, its size without the attribute name), as measured on DynamoDB Local.
 MEASURED: list[tuple[dict[str, Any], int]] = [

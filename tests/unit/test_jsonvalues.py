@@ -12,7 +12,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from ddbkit.errors import InvalidValueError, ValidationError
-from ddbkit.jsonvalues import dumps_plain, dumps_typed, loads_exact, loads_typed
+from ddbkit.values.jsonvalues import dumps_plain, dumps_typed, loads_exact, loads_typed
 
 MAX_N = Decimal("9.9999999999999999999999999999999999999E+125")
 MIN_N = Decimal("1E-130")

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ddbkit.errors import ValidationError, WhereSyntaxError
-from ddbkit.expressions import Compare, Path, Placeholders, Value
-from ddbkit.where import Bindings, param_targets, parse_set_clause, parse_where
+from ddbkit.expr.expressions import Compare, Path, Placeholders, Value
+from ddbkit.expr.where import Bindings, param_targets, parse_set_clause, parse_where
 
 
 def test_a_hostile_string_stays_one_value() -> None:

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from ddbkit.errors import PlanError
+from ddbkit.expr.plan import plan_find, plan_query, split_for_keys
+from ddbkit.expr.where import parse_where
 from ddbkit.models import KeyAttribute, KeySchema, ScanEstimate, TableInfo
-from ddbkit.plan import plan_find, plan_query, split_for_keys
-from ddbkit.where import parse_where
 
 
 def describe(**extra: Any) -> dict[str, Any]:

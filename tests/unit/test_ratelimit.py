@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ddbkit.errors import ValidationError
-from ddbkit.parallel import auto_segments
-from ddbkit.ratelimit import RateLimiter
+from ddbkit.read.segments import auto_segments
+from ddbkit.transport.ratelimit import RateLimiter
 
 
 class FakeClock:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from ddbkit import errors
-from ddbkit.retry import Backoff, Stopped, call_with_retries
+from ddbkit.transport.retry import Backoff, Stopped, call_with_retries
 
 
 class Clock:

@@ -17,7 +17,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from ddbkit.errors import InvalidValueError, ValidationError
-from ddbkit.serialize import (
+from ddbkit.values.serialize import (
     MAX_DEPTH,
     format_number,
     from_attribute,

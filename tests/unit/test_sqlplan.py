@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("duckdb")
 
-from ddbkit.sqlplan import analyze
+from ddbkit.integrations.sql.plan import analyze
 
 
 def test_attributes_and_conjuncts_of_one_table() -> None:

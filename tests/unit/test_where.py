@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ddbkit.errors import ValidationError, WhereSyntaxError
-from ddbkit.expressions import (
+from ddbkit.expr.expressions import (
     ATTRIBUTE_TYPES,
     COMPARATORS,
     CONDITION_TYPES,
@@ -43,7 +43,7 @@ from ddbkit.expressions import (
     Value,
     debug_assignments,
 )
-from ddbkit.where import (
+from ddbkit.expr.where import (
     MAX_NESTING,
     as_condition,
     parse_add_clause,

@@ -13,7 +13,8 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from ddbkit.anatomy import (
+from ddbkit.formats.csv import value_cell
+from ddbkit.jobs.anatomy import (
     DEFAULT_SAMPLE,
     HotKey,
     SchemaReport,
@@ -25,7 +26,6 @@ from ddbkit.anatomy import (
     table_schema,
     table_stats,
 )
-from ddbkit.formats.csv import value_cell
 from ddbkit.options import RATE, SEGMENTS
 
 from .args import setting_option

@@ -11,10 +11,10 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 import click
 
 from ddbkit.errors import ValidationError
-from ddbkit.jsonvalues import loads_exact, loads_typed
+from ddbkit.expr.where import param_targets
 from ddbkit.models import KeySchema, TableInfo
 from ddbkit.options import Setting
-from ddbkit.where import param_targets
+from ddbkit.values.jsonvalues import loads_exact, loads_typed
 
 if TYPE_CHECKING:  # click >= 8.2 types ParamType by its value; older click cannot subscript it
     _ParamType = click.ParamType[Any]

@@ -11,8 +11,8 @@ import click
 from ddbkit import connect
 from ddbkit.errors import ValidationError
 from ddbkit.formats import FORMATS, READABLE_FORMATS
-from ddbkit.maintenance import copy_table, truncate
 from ddbkit.options import RATE, SEGMENTS, WORKERS, WRITE_RATE
+from ddbkit.workflows.maintenance import copy_table, truncate
 
 from .args import param_option, parse_params, setting_option, split_attributes
 from .progress import progress_bar, show_progress, table_progress

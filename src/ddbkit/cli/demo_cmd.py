@@ -7,9 +7,9 @@ import time
 
 import click
 
-from ddbkit import demo
-from ddbkit.client import Database
+from ddbkit.database import Database
 from ddbkit.errors import ValidationError
+from ddbkit.workflows import demo
 
 from .state import state
 

@@ -11,9 +11,9 @@ from typing import Any
 import click
 
 from ddbkit.errors import ValidationError
-from ddbkit.jsonvalues import dumps_plain
-from ddbkit.maintenance import delete_where, preview_delete
 from ddbkit.table import Table
+from ddbkit.values.jsonvalues import dumps_plain
+from ddbkit.workflows.maintenance import delete_where, preview_delete
 
 from .args import (
     param_option,

@@ -16,9 +16,9 @@ from typing import Any
 import click
 
 from ddbkit import __version__
-from ddbkit.batch import WriteSummary
 from ddbkit.errors import DdbkitError, Interrupted
 from ddbkit.options import CONNECT_TIMEOUT, MAX_ATTEMPTS, READ_TIMEOUT
+from ddbkit.write.batch import WriteSummary
 
 from . import report
 from .args import setting_option

@@ -18,7 +18,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from ddbkit.formats.csv import CsvWriter, value_cell
-from ddbkit.jsonvalues import dumps_plain, dumps_typed
+from ddbkit.values.jsonvalues import dumps_plain, dumps_typed
 
 from .report import safe
 

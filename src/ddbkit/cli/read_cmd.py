@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from ddbkit.options import LIMIT, RATE, SEGMENTS
-from ddbkit.paginate import ItemIterator
+from ddbkit.read.paginate import ItemIterator
 from ddbkit.table import Table
 
 from .args import param_option, parse_params, setting_option, split_attributes

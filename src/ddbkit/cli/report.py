@@ -42,7 +42,7 @@ def error(message: str) -> None:
 
 
 def print_summary(summary: Any) -> None:
-    """A bulk write's summary (a :class:`ddbkit.batch.WriteSummary`) on stderr."""
+    """A bulk write's summary (a :class:`ddbkit.write.batch.WriteSummary`) on stderr."""
     lines = [
         f"read        {summary.read:,}",
         f"written     {summary.written:,}",

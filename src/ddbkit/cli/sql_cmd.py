@@ -8,11 +8,11 @@ from typing import Any
 
 import click
 
-from ddbkit.jsonvalues import loads_exact
+from ddbkit.integrations.sql.engine import SqlSession
+from ddbkit.integrations.sql.load import ql
+from ddbkit.integrations.sql.plan import duckdb_module
 from ddbkit.options import SEGMENTS
-from ddbkit.sql import SqlSession
-from ddbkit.sqlload import ql
-from ddbkit.sqlplan import duckdb_module
+from ddbkit.values.jsonvalues import loads_exact
 
 from .args import setting_option
 from .output import choose_format, write_items

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import click
 
 from ddbkit import ConnectionSpec
-from ddbkit.client import Database, connect
+from ddbkit.database import Database, connect
 from ddbkit.table import Table
 from ddbkit.transport.spec import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 

@@ -7,8 +7,8 @@ import sys
 import click
 
 from ddbkit.errors import ValidationError
+from ddbkit.jobs.tables import IndexSpec, parse_key_arg
 from ddbkit.models import STATS_NOTE, TableInfo, format_bytes
-from ddbkit.tables import IndexSpec, parse_key_arg
 
 from .output import choose_format, explicit_format, write_items, write_record
 from .report import safe

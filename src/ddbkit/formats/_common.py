@@ -20,8 +20,8 @@ from decimal import Decimal
 from typing import IO, Any, Final
 
 from ddbkit.errors import ValidationError
-from ddbkit.jsonvalues import loads_exact
-from ddbkit.serialize import parse_number
+from ddbkit.values.jsonvalues import loads_exact
+from ddbkit.values.serialize import parse_number
 
 __all__ = [
     "TYPE_TAGS",

@@ -40,8 +40,8 @@ import orjson
 from ddbkit.errors import InvalidValueError, ValidationError
 from ddbkit.formats._common import BadLineError, Record, check_types, coerce_text, open_binary
 from ddbkit.formats.jsonl import is_verbatim_number, plain_value
-from ddbkit.jsonvalues import dumps_plain
-from ddbkit.serialize import format_number, from_attribute, parse_number
+from ddbkit.values.jsonvalues import dumps_plain
+from ddbkit.values.serialize import format_number, from_attribute, parse_number
 
 __all__ = ["CsvWriter", "raw_cell", "read_csv", "value_cell"]
 

@@ -24,8 +24,8 @@ import orjson
 
 from ddbkit.errors import InvalidValueError, ValidationError
 from ddbkit.formats._common import BadLineError, Record, numbered_lines
-from ddbkit.jsonvalues import loads_document
-from ddbkit.serialize import from_item, to_item
+from ddbkit.values.jsonvalues import loads_document
+from ddbkit.values.serialize import from_item, to_item
 
 __all__ = ["DdbJsonWriter", "parse_ddb_json_line", "read_ddb_json", "unwrap_item"]
 

@@ -28,8 +28,8 @@ import orjson
 
 from ddbkit.errors import InvalidValueError, ValidationError
 from ddbkit.formats._common import BadLineError, Record, check_types, coerce_json, numbered_lines
-from ddbkit.jsonvalues import dumps_plain, loads_exact
-from ddbkit.serialize import from_attribute, from_item
+from ddbkit.values.jsonvalues import dumps_plain, loads_exact
+from ddbkit.values.serialize import from_attribute, from_item
 
 __all__ = ["JsonlWriter", "is_verbatim_number", "plain_item", "plain_value", "read_jsonl"]
 

@@ -46,7 +46,7 @@ import orjson
 
 from ddbkit.errors import MissingExtraError, ValidationError
 from ddbkit.formats.jsonl import is_verbatim_number, plain_value
-from ddbkit.serialize import format_number, from_attribute, parse_number
+from ddbkit.values.serialize import format_number, from_attribute, parse_number
 
 __all__ = ["DEFAULT_ROW_GROUP_SIZE", "ParquetWriter", "import_pyarrow"]
 

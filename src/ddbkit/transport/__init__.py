@@ -1,5 +1,5 @@
 """The transport layer: how ddbkit reaches DynamoDB (see shared/ARCHITECTURE.md).
 
 Today it holds the picklable :class:`~ddbkit.transport.spec.ConnectionSpec`; the senders move
-here from ``ddbkit.client`` with the re-layering of issue 8.
+here from ``ddbkit.database`` with the re-layering of issue 8.
 """

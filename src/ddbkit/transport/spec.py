@@ -28,7 +28,7 @@ class ConnectionSpec:
     """How to reach DynamoDB: picklable, comparable, and safe to print.
 
     ``max_attempts=None`` takes the profile's or AWS_MAX_ATTEMPTS' value where the connection
-    is made, else 8 (see :mod:`ddbkit.retry`).
+    is made, else 8 (see :mod:`ddbkit.transport.retry`).
     """
 
     endpoint_url: str | None = None

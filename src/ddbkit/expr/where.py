@@ -1,7 +1,7 @@
 """The where language: one string syntax for every condition, parsed into expression nodes.
 
 DynamoDB's condition grammar with the values written inline; every name and value later becomes
-a placeholder (see :mod:`ddbkit.expressions`), so reserved words just work::
+a placeholder (see :mod:`ddbkit.expr.expressions`), so reserved words just work::
 
     where       := or_expr
     or_expr     := and_expr ("OR" and_expr)*
@@ -76,7 +76,7 @@ from typing import Any, TypeAlias
 from boto3.dynamodb import conditions as boto3_conditions
 
 from ddbkit.errors import ValidationError, WhereSyntaxError
-from ddbkit.expressions import (
+from ddbkit.expr.expressions import (
     ATTRIBUTE_TYPES,
     COMPARATORS,
     CONDITION_TYPES,
@@ -109,7 +109,7 @@ from ddbkit.expressions import (
     is_name_start,
     keyword,
 )
-from ddbkit.serialize import to_attribute
+from ddbkit.values.serialize import to_attribute
 
 __all__ = [
     "MAX_NESTING",
@@ -314,7 +314,7 @@ class Bindings:
 
     One Bindings serves every text of a request (an update's clauses and its condition), so a
     value no text uses is caught once all are parsed (:meth:`check_used`). ``lenient`` leaves
-    parameters without a value as :class:`~ddbkit.expressions.Param` nodes (to find what they
+    parameters without a value as :class:`~ddbkit.expr.expressions.Param` nodes (to find what they
     are compared with) instead of refusing them.
     """
 

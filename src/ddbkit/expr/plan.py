@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ddbkit import errors
-from ddbkit.expressions import (
+from ddbkit.expr.expressions import (
     BeginsWith,
     Between,
     Compare,
@@ -341,7 +341,7 @@ def _needed_attributes(
 
 
 def _top_name(attribute: str) -> str:
-    from ddbkit.where import parse_path
+    from ddbkit.expr.where import parse_path
 
     return str(parse_path(attribute).parts[0])
 

@@ -2,7 +2,7 @@
 
 Every message is one line that names the endpoint or the setting at fault and what to do. A
 timeout, a refused or dropped connection, throttling and 5xx replies are ``retryable``; the
-retry loop (:mod:`ddbkit.retry`) decides how often.
+retry loop (:mod:`ddbkit.transport.retry`) decides how often.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import math
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ddbkit.client import Database
+    from ddbkit.database import Database
 
 BYTES_PER_SEGMENT = 8 * 1024 * 1024
 MAX_AUTO_SEGMENTS = 8

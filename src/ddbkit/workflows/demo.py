@@ -15,10 +15,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from ddbkit.client import Database
+from ddbkit.database import Database
 from ddbkit.errors import TableNotFoundError, ValidationError
+from ddbkit.jobs.tables import IndexSpec
 from ddbkit.table import Table
-from ddbkit.tables import IndexSpec
 
 USERS = 3000
 ORDERS = 2000

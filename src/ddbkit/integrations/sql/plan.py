@@ -28,7 +28,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ddbkit import errors
-from ddbkit.expressions import (
+from ddbkit.expr.expressions import (
     And,
     AttributeType,
     BeginsWith,
@@ -45,8 +45,8 @@ from ddbkit.expressions import (
     and_all,
     render_name,
 )
+from ddbkit.expr.plan import Plan, plan_find, plan_scan
 from ddbkit.models import TableInfo
-from ddbkit.plan import Plan, plan_find, plan_scan
 
 Node = dict[str, Any]
 

@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ddbkit.formats.jsonl import _plain_list, _plain_map, plain_value
-from ddbkit.paginate import SegmentCursors, _merge, _segment_sources
-from ddbkit.parallel import default_page_size
+from ddbkit.read.paginate import SegmentCursors, _merge, _segment_sources
+from ddbkit.read.segments import default_page_size
 
 if TYPE_CHECKING:
-    from ddbkit.client import Database
+    from ddbkit.database import Database
 
 TAGS = ("S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS")
 _AV = (

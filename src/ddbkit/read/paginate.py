@@ -30,13 +30,13 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ddbkit import errors
-from ddbkit.jsonvalues import CHANGED_ITEMS, decode_reply
-from ddbkit.ratelimit import RateLimiter
-from ddbkit.retry import Stopped
-from ddbkit.serialize import from_item
+from ddbkit.transport.ratelimit import RateLimiter
+from ddbkit.transport.retry import Stopped
+from ddbkit.values.jsonvalues import CHANGED_ITEMS, decode_reply
+from ddbkit.values.serialize import from_item
 
 if TYPE_CHECKING:
-    from ddbkit.client import Database
+    from ddbkit.database import Database
 
 Wire = dict[str, Any]
 Item = dict[str, Any]

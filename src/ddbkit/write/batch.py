@@ -9,7 +9,7 @@ overtaken by it. Each worker keeps an item in its pending map until DynamoDB has
 UnprocessedItems stay there, a throttled or failed call keeps the whole batch there, and the next
 attempt waits with exponential backoff and full jitter. A batch DynamoDB refuses as a whole is
 split, so only the item at fault is rejected. If DynamoDB accepts nothing for the connection's
-whole retry budget (:mod:`ddbkit.retry`: errors at most ``max_attempts`` times, throttling and
+whole retry budget (transport/retry.py: errors at most ``max_attempts`` times, throttling and
 unprocessed items for ``max_seconds``), the job stops reading and every item still pending or
 queued is reported as failed, never dropped; Ctrl-C does the same after the requests in flight.
 (boto3's batch_writer, by contrast, drops a batch whose send raises and resends unprocessed items
@@ -29,16 +29,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ddbkit import errors
-from ddbkit.itemsize import item_size
-from ddbkit.jsonvalues import decode_reply
 from ddbkit.models import KeySchema
 from ddbkit.options import WORKERS, WRITE_RATE, optional
-from ddbkit.ratelimit import RateLimiter
-from ddbkit.retry import Backoff, gave_up
-from ddbkit.serialize import from_item, to_item
+from ddbkit.transport.ratelimit import RateLimiter
+from ddbkit.transport.retry import Backoff, gave_up
+from ddbkit.values.itemsize import item_size
+from ddbkit.values.jsonvalues import decode_reply
+from ddbkit.values.serialize import from_item, to_item
 
 if TYPE_CHECKING:
-    from ddbkit.client import Database
+    from ddbkit.database import Database
 
 BATCH_WRITE_SIZE = 25
 BATCH_GET_SIZE = 100
@@ -60,7 +60,7 @@ class Rejection:
 @dataclass(frozen=True)
 class Unaddressable:
     """An item read with strings that had to be changed (lone surrogates read as U+FFFD, see
-    :func:`ddbkit.jsonvalues.decode_reply`): a write or delete by its key would miss the real
+    :func:`ddbkit.values.jsonvalues.decode_reply`): a write or delete by its key would miss the real
     item, so the batch writer rejects it instead of sending it."""
 
     item: Any

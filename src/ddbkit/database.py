@@ -2,8 +2,8 @@
 
 boto3/botocore own credentials, profiles, SigV4 and endpoint resolution; ddbkit chooses the
 defaults (bounded connect and read timeouts), retries every request itself with one budget
-(:mod:`ddbkit.retry`; botocore's own retries are off), turns every failure into a one-line ddbkit
-error (:mod:`ddbkit.botoerrors`), and for the local engine uses a session that cannot see the
+(transport/retry.py; botocore's own retries are off), turns every failure into a one-line ddbkit
+error (transport/botoerrors.py), and for the local engine uses a session that cannot see the
 user's AWS profiles at all.
 
 The fast read path (:meth:`Database.call_raw`): for Scan, Query and BatchGetItem, botocore's
@@ -44,15 +44,15 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ddbkit import errors
-from ddbkit.botoerrors import Context, damaged_reply, setup_error, translate
 from ddbkit.models import check_table_name
 from ddbkit.options import MAX_ATTEMPTS
-from ddbkit.retry import Backoff, call_with_retries
+from ddbkit.transport.botoerrors import Context, damaged_reply, setup_error, translate
+from ddbkit.transport.retry import Backoff, call_with_retries
 from ddbkit.transport.spec import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, ConnectionSpec
 
 if TYPE_CHECKING:
+    from ddbkit.jobs.tables import IndexSpec
     from ddbkit.table import Table
-    from ddbkit.tables import IndexSpec
 
 log = logging.getLogger("ddbkit")
 
@@ -151,7 +151,7 @@ def connect(
     and never reaches AWS, whatever profile is set. Explicit keys are for callers that hold
     them; everyone else lets the credential chain find them.
 
-    Every request is retried by ddbkit alone (see :mod:`ddbkit.retry`): at most ``max_attempts``
+    Every request is retried by ddbkit alone (see transport/retry.py): at most ``max_attempts``
     attempts (default: the profile's or AWS_MAX_ATTEMPTS' ``max_attempts``, else 8) within about
     a minute; ``connect_timeout`` and ``read_timeout`` bound each attempt.
     """
@@ -384,7 +384,7 @@ class Database:
     ) -> dict[str, Any]:
         """Send one DynamoDB request, retried within the budget; failures become DdbkitErrors.
 
-        With ``stop``, a wait between attempts ends when it is set (:class:`ddbkit.retry.Stopped`).
+        With ``stop``, a wait between attempts ends when it is set (retry.Stopped).
         A request that is not ``idempotent`` (a conditional or counting write, CreateTable) is not
         sent again once it may have been applied (a read timeout, a broken connection).
         """
@@ -486,7 +486,7 @@ class Database:
         wait: bool = True,
     ) -> Table:
         """Create a table with its indexes and TTL; wait until ACTIVE unless ``wait=False``."""
-        from ddbkit.tables import create_table
+        from ddbkit.jobs.tables import create_table
 
         return create_table(
             self,
@@ -502,7 +502,7 @@ class Database:
 
     def delete_table(self, name: str, *, wait: bool = True) -> None:
         """Delete a table; wait until it is gone unless ``wait=False``."""
-        from ddbkit.tables import delete_table
+        from ddbkit.jobs.tables import delete_table
 
         delete_table(self, name, wait=wait)
 
@@ -515,7 +515,7 @@ class Database:
         the relation's own DuckDB connection, which lives as long as the relation does.
         ``segments`` sets the parallel scan's segment count (default: from the table's size).
         """
-        from ddbkit.sql import sql
+        from ddbkit.integrations.sql.engine import sql
 
         return sql(self, query, segments=segments)
 
@@ -524,7 +524,7 @@ class Database:
 
         Reads one page (up to 100 items) per table so the plan sees the real column types.
         """
-        from ddbkit.sql import sql_explain
+        from ddbkit.integrations.sql.engine import sql_explain
 
         return sql_explain(self, query)
 

@@ -11,16 +11,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ddbkit import errors
-from ddbkit.batch import BatchWriter, Unaddressable, WriteSummary, settled
+from ddbkit.expr.where import WhereInput, as_condition
 from ddbkit.files import check_new_file, open_private
 from ddbkit.formats import reader_for, writer_for
+from ddbkit.jobs.tables import IndexSpec
 from ddbkit.options import WORKERS, WRITE_RATE, optional
-from ddbkit.serialize import from_item
-from ddbkit.tables import IndexSpec
-from ddbkit.where import WhereInput, as_condition
+from ddbkit.values.serialize import from_item
+from ddbkit.write.batch import BatchWriter, Unaddressable, WriteSummary, settled
 
 if TYPE_CHECKING:
-    from ddbkit.client import Database
+    from ddbkit.database import Database
     from ddbkit.models import TableInfo
     from ddbkit.table import Table
 

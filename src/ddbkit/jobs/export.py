@@ -24,12 +24,12 @@ import orjson
 
 from ddbkit import errors
 from ddbkit.errors import annotated
-from ddbkit.expressions import attribute_paths
+from ddbkit.expr.expressions import attribute_paths
+from ddbkit.expr.where import WhereInput, as_condition
 from ddbkit.files import cannot_write, check_new_file, open_private
 from ddbkit.formats import FORMATS, PageWriter, writer_for
 from ddbkit.formats.parquet import import_pyarrow
-from ddbkit.paginate import ItemIterator
-from ddbkit.where import WhereInput, as_condition
+from ddbkit.read.paginate import ItemIterator
 
 if TYPE_CHECKING:
     from ddbkit.table import Table

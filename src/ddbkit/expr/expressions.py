@@ -6,7 +6,7 @@ Nodes are frozen dataclasses the planner pattern-matches. Every node has
   and every value a ``:vN`` placeholder, so reserved words (``name``, ``status``, ``size`` ...)
   just work and no user text ever lands in an expression;
 * ``debug()`` - readable where-language text with the values filled in, which parses back to an
-  equal node (``--explain``, logs). The grammar is in :mod:`ddbkit.where`.
+  equal node (``--explain``, logs). The grammar is in :mod:`ddbkit.expr.where`.
 
 One :class:`Placeholders` serves every expression of one request (key condition, filter,
 projection, update), so numbering continues across them and equal names/values share one
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from ddbkit.errors import ValidationError
-from ddbkit.serialize import not_unicode, to_attribute
+from ddbkit.values.serialize import not_unicode, to_attribute
 
 COMPARATORS = frozenset({"=", "<>", "<", "<=", ">", ">="})
 ATTRIBUTE_TYPES = ("S", "SS", "N", "NS", "B", "BS", "BOOL", "NULL", "L", "M")
@@ -104,7 +104,7 @@ def _u_escape(char: str) -> str:
 @dataclass(frozen=True, slots=True)
 class Param:
     """A named parameter (``:name``) not bound to a value yet: only in text parsed to find
-    which attributes its parameters are compared with (:func:`ddbkit.where.param_targets`)."""
+    which attributes its parameters are compared with (:func:`ddbkit.expr.where.param_targets`)."""
 
     name: str
 
@@ -640,7 +640,7 @@ def attribute_paths(attributes: Any) -> tuple[str, ...] | None:
 
 def _path_list(paths: Iterable[PathLike] | str) -> list[Path]:
     # Imported here: where.py builds these nodes, so importing it at the top would be a cycle.
-    from ddbkit import where
+    from ddbkit.expr import where
 
     if isinstance(paths, str):
         return where.parse_path_list(paths)
@@ -648,7 +648,7 @@ def _path_list(paths: Iterable[PathLike] | str) -> list[Path]:
 
 
 def _as_path(path: PathLike) -> Path:
-    from ddbkit import where
+    from ddbkit.expr import where
 
     if isinstance(path, Path):
         return path
@@ -846,12 +846,12 @@ def build_update(
 ) -> Update:
     """An :class:`Update` from mappings (path -> Python value) or clause strings.
 
-    Strings use the where-language clause syntax (see :mod:`ddbkit.where`): ``set="n = n + 1,
+    Strings use the where-language clause syntax (see :mod:`ddbkit.expr.where`): ``set="n = n + 1,
     nick = 'x'"``, ``add="logins = 1"``, ``remove="a, b.c[0]"``, ``delete="tags = <<'x'>>"``;
-    ``bindings`` (a :class:`ddbkit.where.Bindings`) gives their ``:name`` parameters values.
+    ``bindings`` (a :class:`ddbkit.expr.where.Bindings`) gives their ``:name`` parameters values.
     In a ``set`` mapping a value may also be an update node (``Path``, ``IfNotExists`` ...).
     """
-    from ddbkit import where  # here, not at the top: where.py imports this module
+    from ddbkit.expr import where  # here, not at the top: where.py imports this module
 
     def parse(clause: Callable[..., Any]) -> Callable[[str], Any]:
         return lambda text: clause(text, bindings)
@@ -902,7 +902,7 @@ def _set_operand(value: Any) -> UpdateOperand:
 def _remove_paths(given: Iterable[PathLike] | str | None) -> list[Path]:
     if given is None:
         return []
-    from ddbkit import where
+    from ddbkit.expr import where
 
     if isinstance(given, str):
         return where.parse_remove_clause(given)

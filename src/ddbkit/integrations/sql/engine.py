@@ -27,11 +27,9 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ddbkit import errors
+from ddbkit.expr.plan import Plan
 from ddbkit.formats.awsexport import SUMMARY, Export, is_export_folder, open_export
-from ddbkit.models import ScanEstimate
-from ddbkit.parallel import auto_segments
-from ddbkit.plan import Plan
-from ddbkit.sqlload import (
+from ddbkit.integrations.sql.load import (
     Column,
     FetchStats,
     Source,
@@ -41,10 +39,12 @@ from ddbkit.sqlload import (
     ql,
     register_functions,
 )
-from ddbkit.sqlplan import Analysis, TableUse, analyze, duckdb_module, pushdown
+from ddbkit.integrations.sql.plan import Analysis, TableUse, analyze, duckdb_module, pushdown
+from ddbkit.models import ScanEstimate
+from ddbkit.read.segments import auto_segments
 
 if TYPE_CHECKING:
-    from ddbkit.client import Database
+    from ddbkit.database import Database
     from ddbkit.table import Table
 
 _OPERATIONS = {"Query": "query", "Scan": "scan"}
@@ -323,8 +323,8 @@ def table_relation(
     segments: int | None = None,
 ) -> Any:
     """The items of ``table`` (matching ``where``, find's plan) as a DuckDB relation."""
-    from ddbkit.expressions import Path
-    from ddbkit.where import parse_path
+    from ddbkit.expr.expressions import Path
+    from ddbkit.expr.where import parse_path
 
     attrs: set[str] | None = None
     if attributes is not None:

@@ -33,11 +33,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from ddbkit.errors import MissingExtraError, ValidationError
-from ddbkit.itemsize import MAX_ITEM_SIZE, item_size
-from ddbkit.jsonvalues import dumps_plain
 from ddbkit.models import KeySchema, TableInfo, format_bytes
-from ddbkit.paginate import RawPage
-from ddbkit.serialize import from_attribute, from_item
+from ddbkit.read.paginate import RawPage
+from ddbkit.values.itemsize import MAX_ITEM_SIZE, item_size
+from ddbkit.values.jsonvalues import dumps_plain
+from ddbkit.values.serialize import from_attribute, from_item
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

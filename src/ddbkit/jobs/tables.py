@@ -11,7 +11,7 @@ from ddbkit import errors
 from ddbkit.models import check_table_name
 
 if TYPE_CHECKING:
-    from ddbkit.client import Database
+    from ddbkit.database import Database
     from ddbkit.table import Table
 
 KEY_TYPES = ("S", "N", "B")

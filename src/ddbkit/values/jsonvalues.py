@@ -6,7 +6,7 @@ reading gives ``int`` for integral numbers and ``Decimal`` otherwise. Sets print
 bytes as base64 text, so plain JSON is for people and tools, not a lossless store of every type.
 
 Typed JSON (``dumps_typed``/``loads_typed``) is DynamoDB JSON as the AWS CLI prints it
-(``{"S": "x"}``, ``{"N": "1"}``, ``{"B": "<base64>"}``), built and read by :mod:`ddbkit.serialize`
+(``{"S": "x"}``, ``{"N": "1"}``, ``{"B": "<base64>"}``), built and read by values/serialize.py
 so there is one converter. It keeps every type.
 """
 
@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 
 from ddbkit.errors import InvalidValueError, ValidationError
-from ddbkit.serialize import (
+from ddbkit.values.serialize import (
     SURROGATE,
     from_attribute,
     from_item,

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from ddbkit import errors
-from ddbkit.batch import BatchWriter, Rejection, WriteSummary, settled
 from ddbkit.files import check_new_file, open_private
 from ddbkit.formats import READABLE_FORMATS, awsexport, format_from_path, reader_for
-from ddbkit.jsonvalues import dumps_plain
+from ddbkit.values.jsonvalues import dumps_plain
+from ddbkit.write.batch import BatchWriter, Rejection, WriteSummary, settled
 
 log = logging.getLogger("ddbkit")
 
