@@ -24,8 +24,7 @@ from ddbkit.models import IndexInfo, KeyAttribute, KeySchema, ScanEstimate, Tabl
 from ddbkit.read.paginate import ItemIterator, Page
 from ddbkit.table import Table
 from ddbkit.transport.spec import ConnectionSpec
-
-__version__ = "0.1.0"
+from ddbkit.version import __version__
 
 __all__ = [
     "ConditionFailedError",

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ddbkit import errors
-from ddbkit.expr.expressions import Condition, Placeholders, Update, build_update, encode_projection
+from ddbkit.expr.builders import build_update, encode_projection
+from ddbkit.expr.expressions import Condition, Placeholders, Update
 from ddbkit.expr.plan import Plan, plan_find, plan_query, plan_scan
 from ddbkit.expr.where import Bindings, WhereInput, as_condition, bind_condition, parse_path
 from ddbkit.jobs.anatomy import SchemaReport, StatsReport, table_schema, table_stats
@@ -25,7 +26,7 @@ from ddbkit.values.serialize import from_item, to_item
 from ddbkit.write.batch import BatchWriter, WriteSummary, get_many, settled
 
 if TYPE_CHECKING:
-    from ddbkit.database import Database
+    from ddbkit.jobs.source import Catalog
 
 Item = dict[str, Any]
 log = logging.getLogger("ddbkit")
@@ -34,7 +35,7 @@ log = logging.getLogger("ddbkit")
 class Table:
     """A DynamoDB table bound to one name. Its key schema is read once, on first need."""
 
-    def __init__(self, db: Database, name: str) -> None:
+    def __init__(self, db: Catalog, name: str) -> None:
         self.db = db
         self.name = name
         self._info: TableInfo | None = None

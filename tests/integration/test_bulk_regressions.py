@@ -77,9 +77,9 @@ def test_stopping_a_parallel_scan_early_ends_its_threads(items300: Table) -> Non
     assert scan_threads() <= before
 
 
-def test_two_databases_on_one_client_still_read_items(table: Table) -> None:
+def test_two_databases_from_one_spec_still_read_items(table: Table) -> None:
     table.put_many({"id": str(n)} for n in range(20))
-    second = ddbkit.Database(table.db.client)
+    second = ddbkit.connect(table.db.spec)
     assert second.table(table.name).count() == 20
     assert len(list(table.scan())) == 20
 

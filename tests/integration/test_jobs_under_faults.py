@@ -152,7 +152,7 @@ def test_copy_through_faults_copies_every_source_item(endpoint: str, keyed: Tabl
             assert summary.written == len(items)
             assert_same_items(engine_items(endpoint, target, KEY), by_key(items, KEY))
         finally:
-            keyed.db.delete_table(target)
+            db.delete_table(target)
 
 
 def test_truncate_through_faults_leaves_the_table_empty(endpoint: str, keyed: Table) -> None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+import orjson
 import pytest
 
 from ddbkit import errors
@@ -60,11 +61,8 @@ class FakeDb:
                     self.stored.pop(from_item(request["DeleteRequest"]["Key"])["id"], None)
         return {"UnprocessedItems": {table: unprocessed} if unprocessed else {}}
 
-    def call_prepared(
-        self, operation: str, params: dict[str, Any], placeholder: dict[str, Any], *, table: str
-    ) -> dict[str, Any]:
-        assert placeholder["RequestItems"][table][0] == params["RequestItems"][table][0]
-        return self.call(operation, table=table, **params)
+    def send_once(self, operation: str, params: Mapping[str, Any], *, table: str) -> bytes:
+        return orjson.dumps(self.call(operation, table=table, **params))
 
     @staticmethod
     def _id(request: dict[str, Any]) -> str:

@@ -11,6 +11,7 @@ from boto3.dynamodb.conditions import Attr, ConditionBase, ConditionExpressionBu
 from hypothesis import given, settings
 
 from ddbkit.errors import InvalidValueError, ValidationError, WhereSyntaxError
+from ddbkit.expr.builders import build_update, encode_projection, encode_update
 from ddbkit.expr.expressions import (
     And,
     Arithmetic,
@@ -29,10 +30,7 @@ from ddbkit.expr.expressions import (
     Update,
     Value,
     and_all,
-    build_update,
     conjuncts,
-    encode_projection,
-    encode_update,
     paths_in,
     render_name,
     render_value,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import decimal
 import unicodedata
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -608,56 +608,7 @@ def _freeze_member(type_tag: str, member: Any) -> Hashable:
 PathLike: TypeAlias = str | Path
 
 
-def encode_projection(paths: Iterable[PathLike] | str, ph: Placeholders) -> str:
-    """``#n0, #n1.#n2`` for a ProjectionExpression.
-
-    ``paths`` holds path strings (``a.b[0]``, backticks for odd names) or Path objects; a single
-    string is a comma-separated list. Repeats are dropped; overlapping paths are refused, as
-    DynamoDB would refuse them.
-    """
-    unique = list(dict.fromkeys(_path_list(paths)))
-    if not unique:
-        raise ValidationError("a projection needs at least one attribute")
-    _refuse_overlaps([("projection", p) for p in unique])
-    return ", ".join(ph.path(p) for p in unique)
-
-
-def attribute_paths(attributes: Any) -> tuple[str, ...] | None:
-    """A projection as a tuple of path texts: from a list of paths, or one string of paths
-    separated by commas (``"id, name"``); None stays None. Anything else is refused here, so a
-    string is never taken for a list of one-letter names."""
-    if attributes is None:
-        return None
-    if isinstance(attributes, (bytes, bytearray, Mapping)) or not isinstance(
-        attributes, (str, Iterable)
-    ):
-        raise ValidationError(
-            "attributes is a list of attribute paths, like ['id', 'address.city'], "
-            f"not {type(attributes).__name__}"
-        )
-    return tuple(path.debug() for path in _path_list(attributes))
-
-
-def _path_list(paths: Iterable[PathLike] | str) -> list[Path]:
-    # Imported here: where.py builds these nodes, so importing it at the top would be a cycle.
-    from ddbkit.expr import where
-
-    if isinstance(paths, str):
-        return where.parse_path_list(paths)
-    return [_as_path(p) for p in paths]
-
-
-def _as_path(path: PathLike) -> Path:
-    from ddbkit.expr import where
-
-    if isinstance(path, Path):
-        return path
-    if isinstance(path, str):
-        return where.parse_path(path)
-    raise ValidationError(f"a path is a string like 'a.b[0]' or a Path, not {type(path).__name__}")
-
-
-def _refuse_overlaps(paths: Sequence[tuple[str, Path]]) -> None:
+def refuse_overlaps(paths: Sequence[tuple[str, Path]]) -> None:
     for position, (clause, path) in enumerate(paths):
         for other_clause, other in paths[position + 1 :]:
             if not path.overlaps(other):
@@ -761,7 +712,7 @@ class Update:
             check_add_value(value.value, path.debug())
         for path, value in self.delete:
             check_delete_value(value.value, path.debug())
-        _refuse_overlaps(self.targets())
+        refuse_overlaps(self.targets())
 
     def targets(self) -> list[tuple[str, Path]]:
         """Every path the update changes, with its clause name."""
@@ -834,76 +785,3 @@ def check_delete_value(value: Any, path: str) -> None:
 
 
 PathMapping: TypeAlias = "Mapping[str, Any] | Mapping[Path, Any] | Mapping[PathLike, Any]"
-
-
-def build_update(
-    *,
-    set: PathMapping | str | None = None,  # named after DynamoDB's SET clause
-    add: PathMapping | str | None = None,
-    remove: Iterable[PathLike] | str | None = None,
-    delete: PathMapping | str | None = None,
-    bindings: Any = None,
-) -> Update:
-    """An :class:`Update` from mappings (path -> Python value) or clause strings.
-
-    Strings use the where-language clause syntax (see :mod:`ddbkit.expr.where`): ``set="n = n + 1,
-    nick = 'x'"``, ``add="logins = 1"``, ``remove="a, b.c[0]"``, ``delete="tags = <<'x'>>"``;
-    ``bindings`` (a :class:`ddbkit.expr.where.Bindings`) gives their ``:name`` parameters values.
-    In a ``set`` mapping a value may also be an update node (``Path``, ``IfNotExists`` ...).
-    """
-    from ddbkit.expr import where  # here, not at the top: where.py imports this module
-
-    def parse(clause: Callable[..., Any]) -> Callable[[str], Any]:
-        return lambda text: clause(text, bindings)
-
-    return Update(
-        set=tuple(_clause(set, parse(where.parse_set_clause), _set_operand)),
-        add=tuple(_clause(add, parse(where.parse_add_clause), Value)),
-        remove=tuple(_remove_paths(remove)),
-        delete=tuple(_clause(delete, parse(where.parse_delete_clause), Value)),
-    )
-
-
-def encode_update(
-    *,
-    set: PathMapping | str | None = None,  # named after DynamoDB's SET clause
-    add: PathMapping | str | None = None,
-    remove: Iterable[PathLike] | str | None = None,
-    delete: PathMapping | str | None = None,
-    ph: Placeholders,
-) -> str:
-    """The UpdateExpression for these clauses (see :func:`build_update`), placeholders in ``ph``."""
-    return build_update(set=set, add=add, remove=remove, delete=delete).encode(ph)
-
-
-def _clause(
-    given: PathMapping | str | None,
-    parse: Callable[[str], Sequence[tuple[Path, Any]]],
-    wrap: Callable[[Any], Any],
-) -> list[tuple[Path, Any]]:
-    if given is None:
-        return []
-    if isinstance(given, str):
-        return list(parse(given))
-    if not isinstance(given, Mapping):
-        raise ValidationError(
-            f"update clauses take a dict of path -> value or a string, not {type(given).__name__}"
-        )
-    return [(_as_path(path), wrap(value)) for path, value in given.items()]
-
-
-def _set_operand(value: Any) -> UpdateOperand:
-    # Update nodes pass through so library callers can write n = n + 1 without a string.
-    if isinstance(value, UPDATE_OPERAND_TYPES):
-        return value
-    return Value(value)
-
-
-def _remove_paths(given: Iterable[PathLike] | str | None) -> list[Path]:
-    if given is None:
-        return []
-    from ddbkit.expr import where
-
-    if isinstance(given, str):
-        return where.parse_remove_clause(given)
-    return [_as_path(p) for p in given]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ddbkit import errors
+from ddbkit.expr.builders import attribute_paths
 from ddbkit.expr.expressions import (
     BeginsWith,
     Between,
@@ -21,7 +22,6 @@ from ddbkit.expr.expressions import (
     Path,
     Value,
     and_all,
-    attribute_paths,
     conjuncts,
     paths_in,
 )

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.ticker import FuncFormatter
 
-    from ddbkit.table import Table
+    from ddbkit.jobs.source import TableSource
 
 __all__ = [
     "DEFAULT_SAMPLE",
@@ -582,7 +582,7 @@ def _check_sample(sample: int | None) -> None:
 
 
 def _scan(
-    table: Table, sample: int | None, segments: int | None, rate_limit: float | None
+    table: TableSource, sample: int | None, segments: int | None, rate_limit: float | None
 ) -> _PageSource:
     # A sample fits in a page or two: one segment unless asked, since each segment reads at
     # least one page of its own.
@@ -605,7 +605,7 @@ def key_marks(info: TableInfo) -> dict[str, tuple[str, ...]]:
 
 
 def table_schema(
-    table: Table,
+    table: TableSource,
     *,
     sample: int | None = DEFAULT_SAMPLE,
     segments: int | None = None,
@@ -635,7 +635,7 @@ def table_schema(
 
 
 def table_stats(
-    table: Table,
+    table: TableSource,
     *,
     sample: int | None = DEFAULT_SAMPLE,
     segments: int | None = None,

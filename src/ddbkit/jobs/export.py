@@ -24,7 +24,7 @@ import orjson
 
 from ddbkit import errors
 from ddbkit.errors import annotated
-from ddbkit.expr.expressions import attribute_paths
+from ddbkit.expr.builders import attribute_paths
 from ddbkit.expr.where import WhereInput, as_condition
 from ddbkit.files import cannot_write, check_new_file, open_private
 from ddbkit.formats import FORMATS, PageWriter, writer_for
@@ -32,7 +32,7 @@ from ddbkit.formats.parquet import import_pyarrow
 from ddbkit.read.paginate import ItemIterator
 
 if TYPE_CHECKING:
-    from ddbkit.table import Table
+    from ddbkit.jobs.source import TableSource
 
 RESUMABLE_FORMATS = ("jsonl", "ddb-json")
 
@@ -73,7 +73,7 @@ def checkpoint_path(target: Path) -> Path:
 
 
 def export_table(
-    table: Table,
+    table: TableSource,
     target: str | Path,
     *,
     format: str = "jsonl",

@@ -20,11 +20,11 @@ from ddbkit.write.batch import BatchWriter, Rejection, WriteSummary, settled
 log = logging.getLogger("ddbkit")
 
 if TYPE_CHECKING:
-    from ddbkit.table import Table
+    from ddbkit.jobs.source import TableSource
 
 
 def import_file(
-    table: Table,
+    table: TableSource,
     source: str | Path,
     *,
     format: str | None = None,

@@ -11,8 +11,7 @@ from ddbkit import errors
 from ddbkit.models import check_table_name
 
 if TYPE_CHECKING:
-    from ddbkit.database import Database
-    from ddbkit.table import Table
+    from ddbkit.transport.base import Connection
 
 KEY_TYPES = ("S", "N", "B")
 BILLING_MODES = ("PAY_PER_REQUEST", "PROVISIONED")
@@ -66,7 +65,7 @@ def _check_key(key: tuple[str, str], what: str) -> None:
 
 
 def create_table(
-    db: Database,
+    db: Connection,
     name: str,
     *,
     partition_key: tuple[str, str],
@@ -76,14 +75,13 @@ def create_table(
     capacity: tuple[int, int] | None,
     ttl: str | None,
     wait: bool,
-) -> Table:
+) -> None:
     """Create a table with its indexes and TTL attribute."""
     check_table_name(name)
     for index in indexes:
         check_table_name(index.name, "index")
     request = _create_request(name, partition_key, sort_key, indexes, billing, capacity)
     db.call("create_table", table=name, idempotent=False, **request)
-    table = db.table(name)
     if wait or ttl:
         # TTL can only be set on an ACTIVE table.
         _wait(db, name, gone=False)
@@ -94,7 +92,6 @@ def create_table(
             TableName=name,
             TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl},
         )
-    return table
 
 
 def _create_request(
@@ -181,14 +178,14 @@ def _projection(projection: str | Sequence[str]) -> dict[str, Any]:
     return {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(projection)}
 
 
-def delete_table(db: Database, name: str, *, wait: bool) -> None:
+def delete_table(db: Connection, name: str, *, wait: bool) -> None:
     check_table_name(name)
     db.call("delete_table", table=name, TableName=name)
     if wait:
         _wait(db, name, gone=True)
 
 
-def _wait(db: Database, name: str, *, gone: bool, clock: Any = time) -> None:
+def _wait(db: Connection, name: str, *, gone: bool, clock: Any = time) -> None:
     """Poll DescribeTable until the table and its indexes are ACTIVE (or the table is gone)."""
     deadline = clock.monotonic() + WAIT_SECONDS
     delay = 0.05

@@ -5,7 +5,7 @@ hand-written loop this replaces tends to drop the filter after page one. An empt
 carries a LastEvaluatedKey does not end the walk. ``limit`` counts items handed to the caller after
 filtering, not DynamoDB's per-page ``Limit``.
 
-Pages come through the fast path (:meth:`Database.call_raw` + orjson): items stay in raw wire
+Pages come through the fast path (:meth:`Connection.call_raw` + orjson): items stay in raw wire
 form (B as base64 text) until the consumer decodes them, or never, for an export. Each request is
 retried with backoff on throttling, 5xx and broken connections. With ``segments > 1`` one thread
 per segment runs the same loop (a parallel Scan) and pages arrive in whatever order they come.
@@ -36,7 +36,7 @@ from ddbkit.values.jsonvalues import CHANGED_ITEMS, decode_reply
 from ddbkit.values.serialize import from_item
 
 if TYPE_CHECKING:
-    from ddbkit.database import Database
+    from ddbkit.transport.base import Connection
 
 Wire = dict[str, Any]
 Item = dict[str, Any]
@@ -202,7 +202,7 @@ def _wire_key(raw_key: Mapping[str, Any]) -> Wire:
 
 
 def raw_pages(
-    db: Database,
+    db: Connection,
     operation: str,
     params: Mapping[str, Any],
     *,
@@ -308,7 +308,7 @@ def _consumed(reply: Mapping[str, Any]) -> float:
 
 
 def count_items(
-    db: Database,
+    db: Connection,
     operation: str,
     params: Mapping[str, Any],
     *,
@@ -323,7 +323,7 @@ def count_items(
 
 
 def _segment_sources(
-    db: Database,
+    db: Connection,
     operation: str,
     params: Mapping[str, Any],
     table: str,
@@ -450,7 +450,7 @@ class ItemIterator:
 
     def __init__(
         self,
-        db: Database,
+        db: Connection,
         operation: str,
         params: Mapping[str, Any],
         *,

@@ -12,7 +12,7 @@ import math
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ddbkit.database import Database
+    from ddbkit.transport.base import Connection
 
 BYTES_PER_SEGMENT = 8 * 1024 * 1024
 MAX_AUTO_SEGMENTS = 8
@@ -38,6 +38,6 @@ def useful_segments(size_bytes: int) -> int:
     return max(MIN_USEFUL_SEGMENTS, math.ceil(size_bytes / PAGE_BYTES))
 
 
-def default_page_size(db: Database) -> int | None:
+def default_page_size(db: Connection) -> int | None:
     """Items per Scan page ddbkit asks for: LOCAL_ENGINE_PAGE_SIZE on loopback, else none."""
     return LOCAL_ENGINE_PAGE_SIZE if db.on_loopback else None

@@ -20,6 +20,7 @@ Reading: BatchGetItem 100 keys a call, UnprocessedKeys resent with backoff until
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import queue
 import threading
@@ -38,7 +39,7 @@ from ddbkit.values.jsonvalues import decode_reply
 from ddbkit.values.serialize import from_item, to_item
 
 if TYPE_CHECKING:
-    from ddbkit.database import Database
+    from ddbkit.transport.base import Connection
 
 BATCH_WRITE_SIZE = 25
 BATCH_GET_SIZE = 100
@@ -187,7 +188,7 @@ class BatchWriter:
 
     def __init__(
         self,
-        db: Database,
+        db: Connection,
         table: str,
         keys: KeySchema,
         *,
@@ -484,12 +485,12 @@ class BatchWriter:
                 return 0, None  # the worker's loop sees the interrupt and reports the batch
         extra = {"ReturnConsumedCapacity": "TOTAL"} if self.limiter else {}
         try:
-            reply = self.db.call_prepared(
+            body = self.db.send_once(
                 "batch_write_item",
                 {"RequestItems": {self.table: requests}, **extra},
-                {"RequestItems": {self.table: requests[:1]}, **extra},
                 table=self.table,
             )
+            reply = decode_reply(body, self.table)
         except errors.ValidationError as exc:
             if len(batch) == 1:
                 key_id, item = next(iter(batch.items()))
@@ -553,12 +554,15 @@ def _key_id(key: Mapping[str, Any], keys: KeySchema) -> KeyId:
     parts: list[Any] = []
     for name in keys.names:
         ((tag, value),) = key[name].items()
-        parts.append((tag, bytes(value) if tag == "B" and not isinstance(value, str) else value))
+        if tag == "B":
+            # A request holds bytes; a reply (UnprocessedItems) holds the same as base64 text.
+            value = base64.b64decode(value) if isinstance(value, str) else bytes(value)
+        parts.append((tag, value))
     return tuple(parts)
 
 
 def get_many(
-    db: Database,
+    db: Connection,
     table: str,
     keys: Iterable[Wire],
     schema: KeySchema,
@@ -588,7 +592,7 @@ def get_many(
 
 
 def _get_chunk(
-    db: Database,
+    db: Connection,
     table: str,
     keys: list[Wire],
     consistent: bool,

@@ -1,4 +1,4 @@
-"""SQL over DynamoDB tables with DuckDB: ``Database.sql(query)`` and ``ddbkit sql``.
+"""SQL over DynamoDB tables with DuckDB: ``Catalog.sql(query)`` and ``ddbkit sql``.
 
 Each DynamoDB table the query names is read once (sqlplan decides the request: Query or Scan,
 projection, guarded filter, early stop) into a typed DuckDB table of the same name (sqlload), and
@@ -44,8 +44,7 @@ from ddbkit.models import ScanEstimate
 from ddbkit.read.segments import auto_segments
 
 if TYPE_CHECKING:
-    from ddbkit.database import Database
-    from ddbkit.table import Table
+    from ddbkit.jobs.source import Catalog, TableSource
 
 _OPERATIONS = {"Query": "query", "Scan": "scan"}
 _EXACT_TYPES = ("VARCHAR", "BIGINT", "DOUBLE", "BOOLEAN")
@@ -79,7 +78,7 @@ class SqlSession:
 
     def __init__(
         self,
-        db: Database,
+        db: Catalog,
         *,
         segments: int | None = None,
         progress: Callable[[int], None] | None = None,
@@ -143,7 +142,7 @@ class SqlSession:
         parts.append("\n".join(str(row[1]) for row in plan))
         return "\n\n".join(parts)
 
-    def _dynamodb_table(self, name: str) -> Table | None:
+    def _dynamodb_table(self, name: str) -> TableSource | None:
         try:
             table = self.db.table(name)
             table.info()
@@ -155,7 +154,7 @@ class SqlSession:
 
     def load(
         self,
-        table: Table,
+        table: TableSource,
         use: TableUse,
         *,
         query: str | None = None,
@@ -183,7 +182,7 @@ class SqlSession:
 
     def _read(
         self,
-        table: Table,
+        table: TableSource,
         name: str,
         plan: Plan,
         attrs: list[str] | None,
@@ -279,7 +278,7 @@ def _type_unsure(col: Column, literal_tags: frozenset[str]) -> bool:
     return bool(literal_tags) and not literal_tags & present
 
 
-def _estimate(table: Table, plan: Plan) -> str:
+def _estimate(table: TableSource, plan: Plan) -> str:
     if plan.operation == "Scan" and plan.estimate is None:
         plan = replace(
             plan,
@@ -305,18 +304,18 @@ def _is_ddb_json(name: str) -> bool:
     return all(isinstance(v, dict) and len(v) == 1 for v in first["Item"].values())
 
 
-def sql(db: Database, query: str, *, segments: int | None = None) -> Any:
-    """See :meth:`Database.sql`."""
+def sql(db: Catalog, query: str, *, segments: int | None = None) -> Any:
+    """See :meth:`Catalog.sql`."""
     return SqlSession(db, segments=segments).sql(query)
 
 
-def sql_explain(db: Database, query: str) -> str:
-    """See :meth:`Database.sql_explain`."""
+def sql_explain(db: Catalog, query: str) -> str:
+    """See :meth:`Catalog.sql_explain`."""
     return SqlSession(db).explain(query)
 
 
 def table_relation(
-    table: Table,
+    table: TableSource,
     where: Any = None,
     attributes: Any = None,
     *,

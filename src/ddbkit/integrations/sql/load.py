@@ -31,7 +31,7 @@ from ddbkit.read.paginate import SegmentCursors, _merge, _segment_sources
 from ddbkit.read.segments import default_page_size
 
 if TYPE_CHECKING:
-    from ddbkit.database import Database
+    from ddbkit.transport.base import Connection
 
 TAGS = ("S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS")
 _AV = (
@@ -71,7 +71,7 @@ class FetchStats:
 
 
 def fetch_pages(
-    db: Database,
+    db: Connection,
     operation: str,
     params: dict[str, Any],
     dest: str,
