@@ -201,6 +201,70 @@ def _wire_key(raw_key: Mapping[str, Any]) -> Wire:
     return key
 
 
+class PageRequests:
+    """One segment's walk apart from sending: the next page's request, and what its reply means.
+
+    Shared by the sync loop (:func:`raw_pages`) and the async one (read/aio.py). ``page_limit``
+    is asked before each request for DynamoDB's per-page ``Limit`` (None: none). ``decode=False``
+    makes :meth:`take` return ``{"body": <the page's JSON bytes>, "LastEvaluatedKey": <key or
+    None>}`` without decoding the items in Python (sql hands the bytes to DuckDB as they are).
+    """
+
+    def __init__(
+        self,
+        operation: str,
+        params: Mapping[str, Any],
+        *,
+        table: str,
+        start: Wire | None = None,
+        page_limit: Callable[[], int | None] | None = None,
+        want_capacity: bool = False,
+        decode: bool = True,
+    ) -> None:
+        self.operation = operation
+        self.table = table
+        self.request = dict(params)
+        self._page_limit = page_limit
+        self._want_capacity = want_capacity
+        self._decode = decode
+        if want_capacity:
+            self.request["ReturnConsumedCapacity"] = "TOTAL"
+        if start is not None:
+            self.request["ExclusiveStartKey"] = start
+        self.done = False
+
+    def next_request(self) -> dict[str, Any]:
+        """The parameters of the next page (the same every time, but for where it starts)."""
+        if self._page_limit is not None:
+            limit = self._page_limit()
+            if limit is None:
+                self.request.pop("Limit", None)
+            else:
+                self.request["Limit"] = limit
+        return self.request
+
+    def take(self, body: bytes) -> dict[str, Any]:
+        """The reply to the last request, decoded; the walk moves on to its LastEvaluatedKey."""
+        if not self._decode:
+            reply = _undecoded(body, self._want_capacity)
+        else:
+            reply = decode_reply(body, self.table)
+        return self.take_parsed(reply, raw=True)
+
+    def take_parsed(self, reply: dict[str, Any], *, raw: bool = False) -> dict[str, Any]:
+        """:meth:`take` for a reply already parsed (``raw``: from ddbkit's JSON, B as base64
+        text; else from botocore's parser, B as bytes)."""
+        last = reply.get("LastEvaluatedKey")
+        if last and raw:
+            last = _wire_key(last)
+            reply["LastEvaluatedKey"] = last
+        if last:
+            self.request["ExclusiveStartKey"] = last
+        else:
+            self.done = True
+        return reply
+
+
 def raw_pages(
     db: Connection,
     operation: str,
@@ -216,52 +280,36 @@ def raw_pages(
 ) -> Iterator[dict[str, Any]]:
     """Send ``operation`` page after page with the same ``params``; yield each decoded reply.
 
-    ``page_limit`` is asked before each request for DynamoDB's per-page ``Limit`` (None: none).
-    ``fast=False`` takes botocore's own parser instead (kept to prove both agree).
-    ``decode=False`` yields ``{"body": <the page's JSON bytes>, "LastEvaluatedKey": <key or
-    None>}`` without decoding the items in Python (sql hands the bytes to DuckDB as they are).
-    Each request is retried within the connection's budget; a set ``stop`` ends the walk, also
-    in the middle of a wait between attempts.
+    See :class:`PageRequests` for ``page_limit`` and ``decode``; ``fast=False`` takes botocore's
+    own parser instead (kept to prove both agree). Each request is retried within the
+    connection's budget; a set ``stop`` ends the walk, also in the middle of a wait between
+    attempts.
     """
-    request = dict(params)
-    if limiter is not None:
-        request["ReturnConsumedCapacity"] = "TOTAL"
-    if start is not None:
-        request["ExclusiveStartKey"] = start
-
-    def send() -> dict[str, Any]:
-        if not decode:
-            body = db.call_raw(operation, table=table, stop=stop, **request)
-            return _undecoded(body, limiter is not None)
-        if fast:
-            return decode_reply(db.call_raw(operation, table=table, stop=stop, **request), table)
-        return db.call(operation, table=table, stop=stop, **request)
-
-    while stop is None or not stop.is_set():
-        if page_limit is not None:
-            limit = page_limit()
-            if limit is None:
-                request.pop("Limit", None)
-            else:
-                request["Limit"] = limit
+    walk = PageRequests(
+        operation,
+        params,
+        table=table,
+        start=start,
+        page_limit=page_limit,
+        want_capacity=limiter is not None,
+        decode=decode,
+    )
+    while not walk.done and (stop is None or not stop.is_set()):
+        request = walk.next_request()
         if limiter is not None:
             limiter.acquire(stop)
             if stop is not None and stop.is_set():
                 return
         try:
-            reply = send()
+            if fast or not decode:
+                reply = walk.take(db.call_raw(operation, table=table, stop=stop, **request))
+            else:
+                reply = walk.take_parsed(db.call(operation, table=table, stop=stop, **request))
         except Stopped:
             return
         if limiter is not None:
-            limiter.consume(_consumed(reply))
-        last = reply.get("LastEvaluatedKey")
-        if last and (fast or not decode):
-            last = _wire_key(last)
-            reply["LastEvaluatedKey"] = last
+            limiter.consume(consumed_units(reply))
         yield reply
-        if not last:
-            return
-        request["ExclusiveStartKey"] = last
 
 
 _LAST_KEY = b'"LastEvaluatedKey":'
@@ -300,26 +348,18 @@ def _undecoded(body: bytes, want_capacity: bool) -> dict[str, Any]:
     return reply
 
 
-def _consumed(reply: Mapping[str, Any]) -> float:
+def consumed_units(reply: Mapping[str, Any]) -> float:
     capacity = reply.get("ConsumedCapacity") or {}
     if isinstance(capacity, list):  # BatchGetItem reports one entry per table
         return sum(float(c.get("CapacityUnits", 0)) for c in capacity)
     return float(capacity.get("CapacityUnits", 0))
 
 
-def count_items(
-    db: Connection,
-    operation: str,
-    params: Mapping[str, Any],
-    *,
-    table: str,
-    segments: int = 1,
-    limiter: RateLimiter | None = None,
-) -> int:
+def count_items(db: Connection, walk: Walk) -> int:
     """Exact count: Select=COUNT over every page (of every segment)."""
-    counted = {**params, "Select": "COUNT"}
-    source = _segment_sources(db, operation, counted, table, SegmentCursors(segments), limiter)
-    return sum(int(reply.get("Count", 0)) for _, reply in _merge(source, segments))
+    cursors = SegmentCursors(walk.segments)
+    source = _segment_sources(db, walk.operation, walk.params, walk.table, cursors, walk.limiter)
+    return sum(int(reply.get("Count", 0)) for _, reply in _merge(source, walk.segments))
 
 
 def _segment_sources(
@@ -440,62 +480,173 @@ def _merge_threads(
                 thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
 
-class ItemIterator:
-    """Lazy items across ALL pages; ``.pages()`` gives the pages with counts and cursors.
+@dataclass(frozen=True)
+class Walk:
+    """Everything a walk over pages needs (built by expr/requests.py, run by either loop).
 
-    ``key_names`` are the attributes that make up a LastEvaluatedKey (table keys plus index keys),
-    used to build a cursor when ``limit`` stops the walk in the middle of a page. ``hidden`` are
-    attributes requested only for that purpose and removed before items are handed out.
+    ``key_names`` are the attributes that make up a LastEvaluatedKey (table keys plus index
+    keys), used to build a cursor when ``limit`` stops the walk in the middle of a page.
+    ``hidden`` are attributes requested only for that purpose, removed before items are handed
+    out.
     """
 
-    def __init__(
-        self,
-        db: Connection,
-        operation: str,
-        params: Mapping[str, Any],
-        *,
-        table: str,
-        key_names: tuple[str, ...],
-        limit: int | None = None,
-        start: str | None = None,
-        hidden: frozenset[str] = frozenset(),
-        has_filter: bool = False,
-        segments: int = 1,
-        limiter: RateLimiter | None = None,
-        page_size: int | None = None,
-    ) -> None:
-        if limit is not None and limit < 0:
+    operation: str
+    params: Mapping[str, Any]
+    table: str
+    key_names: tuple[str, ...]
+    limit: int | None = None
+    start: str | None = None
+    hidden: frozenset[str] = frozenset()
+    has_filter: bool = False
+    segments: int = 1
+    limiter: RateLimiter | None = None
+    page_size: int | None = None
+
+
+class Pager:
+    """What the pages of one walk mean, apart from sending: the limit, the cursors, decoding.
+
+    Shared by :class:`ItemIterator` and the async iterator (read/aio.py).
+    """
+
+    def __init__(self, walk: Walk) -> None:
+        if walk.limit is not None and walk.limit < 0:
             raise errors.ValidationError("limit must be 0 or more")
-        if segments < 1:
+        if walk.segments < 1:
             raise errors.ValidationError("segments must be 1 or more")
-        self._db = db
-        self._operation = operation
-        self._params = dict(params)
-        self._table = table
-        self._key_names = key_names
-        self._limit = limit
-        self._cursors = SegmentCursors.decode(start, segments)
-        self._hidden = hidden
-        self._has_filter = has_filter
-        self._limiter = limiter
-        self._page_size = page_size
-        self._item_iter: Iterator[Item] | None = None
+        self.walk = walk
+        self.cursors = SegmentCursors.decode(walk.start, walk.segments)
+        self.remaining = walk.limit
         self.count = 0
         self.scanned_count = 0
 
     @property
+    def cursor(self) -> str | None:
+        return self.cursors.encode()
+
+    @property
+    def limit_reached(self) -> bool:
+        return self.remaining == 0
+
+    def pending_segments(self) -> list[int]:
+        return [s for s in range(self.cursors.segments) if not self.cursors.finished(s)]
+
+    def segment_params(self, segment: int) -> dict[str, Any]:
+        params = dict(self.walk.params)
+        if self.cursors.segments > 1:
+            params.update(Segment=segment, TotalSegments=self.cursors.segments)
+        return params
+
+    def start_key(self, segment: int) -> Wire | None:
+        return self.cursors.start_key(segment)
+
+    def page_limit(self) -> Callable[[], int | None]:
+        """DynamoDB's per-page Limit for a walk handing out items (see :meth:`take`)."""
+        if self.cursors.segments != 1 or self.walk.has_filter:
+            return self.fixed_page_limit()
+        size = self.walk.page_size
+
+        def exact() -> int | None:
+            # Without a filter every evaluated item is returned, so asking DynamoDB for exactly
+            # what is still wanted ends the page at the limit and reads nothing more.
+            remaining = self.remaining
+            if remaining is None:
+                return size
+            return remaining if size is None else min(remaining, size)
+
+        return exact
+
+    def fixed_page_limit(self) -> Callable[[], int | None]:
+        size = self.walk.page_size
+        # A plain function, not a method: worker threads must not hold the pager (through the
+        # closure): a caller who stops early drops the iterator, and only then does the walk's
+        # cleanup stop the threads.
+        return lambda: size
+
+    def take(self, segment: int, reply: Mapping[str, Any]) -> tuple[Page, bool]:
+        """The page a reply makes, and whether the walk is finished (its limit reached)."""
+        raw_items: list[Wire] = reply.get("Items", [])
+        scanned = int(reply.get("ScannedCount", 0))
+        self.scanned_count += scanned
+        last_key = reply.get("LastEvaluatedKey")
+        remaining = self.remaining
+        if remaining is not None and len(raw_items) >= remaining:
+            cut = raw_items[:remaining]
+            if len(raw_items) > remaining:
+                last_key = self._key_of(cut[-1])
+            self.cursors.advance(segment, last_key)
+            self.remaining = 0
+            return self._page(cut, scanned, segment), True
+        self.cursors.advance(segment, last_key)
+        if remaining is not None:
+            self.remaining = remaining - len(raw_items)
+        return self._page(raw_items, scanned, segment), False
+
+    def take_raw(self, segment: int, reply: Mapping[str, Any]) -> RawPage:
+        """The undecoded page a reply makes (no limit applies)."""
+        raw_items: list[Wire] = reply.get("Items", [])
+        last_key = reply.get("LastEvaluatedKey")
+        self.cursors.advance(segment, last_key)
+        scanned = int(reply.get("ScannedCount", 0))
+        self.scanned_count += scanned
+        self.count += len(raw_items)
+        changed = frozenset(reply.get(CHANGED_ITEMS, ()))
+        return RawPage(segment, raw_items, scanned, last_key, consumed_units(reply), changed)
+
+    def _key_of(self, item: Wire) -> Wire:
+        missing = [name for name in self.walk.key_names if name not in item]
+        if missing:  # a cursor without the full key would end the walk early: never guess
+            raise errors.DdbkitError(
+                f"cannot make a cursor: the items lack key attribute(s) {', '.join(missing)}"
+            )
+        return _wire_key({name: item[name] for name in self.walk.key_names})
+
+    def _page(self, raw_items: list[Wire], scanned: int, segment: int) -> Page:
+        items = [from_item(raw) for raw in raw_items]
+        if self.walk.hidden:
+            for item in items:
+                for name in self.walk.hidden:
+                    item.pop(name, None)
+        self.count += len(items)
+        return Page(
+            items=items,
+            count=len(items),
+            scanned_count=scanned,
+            cursor=self.cursors.encode(),
+            segment=segment,
+        )
+
+
+class ItemIterator:
+    """Lazy items across ALL pages; ``.pages()`` gives the pages with counts and cursors."""
+
+    def __init__(self, db: Connection, walk: Walk) -> None:
+        self._db = db
+        self._walk = walk
+        self._pager = Pager(walk)
+        self._item_iter: Iterator[Item] | None = None
+
+    @property
     def params(self) -> dict[str, Any]:
         """The request parameters sent with every page (for --explain and tests)."""
-        return dict(self._params)
+        return dict(self._walk.params)
 
     @property
     def segments(self) -> int:
-        return self._cursors.segments
+        return self._walk.segments
 
     @property
     def cursor(self) -> str | None:
         """Where the items handed out so far end; None when nothing is left."""
-        return self._cursors.encode()
+        return self._pager.cursor
+
+    @property
+    def count(self) -> int:
+        return self._pager.count
+
+    @property
+    def scanned_count(self) -> int:
+        return self._pager.scanned_count
 
     def __iter__(self) -> Iterator[Item]:
         return self
@@ -517,94 +668,33 @@ class ItemIterator:
             self._item_iter = (item for page in self.pages() for item in page.items)
         return next(self._item_iter)
 
-    def raw_pages(self) -> Iterator[RawPage]:
-        """Undecoded pages, for writers that never need Python values (export). No limit applies."""
-        size = self._page_size
+    def _replies(
+        self, page_limit: Callable[[], int | None]
+    ) -> Iterator[tuple[int, dict[str, Any]]]:
+        walk = self._walk
         sources = _segment_sources(
             self._db,
-            self._operation,
-            self._params,
-            self._table,
-            self._cursors,
-            self._limiter,
-            page_limit=(lambda: size) if size else None,
+            walk.operation,
+            walk.params,
+            walk.table,
+            self._pager.cursors,
+            walk.limiter,
+            page_limit=page_limit,
         )
-        for segment, reply in _merge(sources, self._cursors.segments):
-            raw_items: list[Wire] = reply.get("Items", [])
-            last_key = reply.get("LastEvaluatedKey")
-            self._cursors.advance(segment, last_key)
-            scanned = int(reply.get("ScannedCount", 0))
-            self.scanned_count += scanned
-            self.count += len(raw_items)
-            changed = frozenset(reply.get(CHANGED_ITEMS, ()))
-            yield RawPage(segment, raw_items, scanned, last_key, _consumed(reply), changed)
+        return _merge(sources, self._pager.cursors.segments)
+
+    def raw_pages(self) -> Iterator[RawPage]:
+        """Undecoded pages, for writers that never need Python values (export). No limit applies."""
+        for segment, reply in self._replies(self._pager.fixed_page_limit()):
+            yield self._pager.take_raw(segment, reply)
 
     def pages(self) -> Iterator[Page]:
         """Decoded pages; after a ``limit`` stop the last cursor points just past the last item."""
-        remaining = self._limit
-        if remaining == 0:
+        pager = self._pager
+        if pager.limit_reached:
             return
-
-        size = self._page_size
-        exact = not self._has_filter and self._cursors.segments == 1
-
-        def page_limit() -> int | None:
-            # Without a filter every evaluated item is returned, so asking DynamoDB for exactly
-            # what is still wanted ends the page at the limit and reads nothing more.
-            if remaining is None or not exact:
-                return size
-            return remaining if size is None else min(remaining, size)
-
-        def fixed_limit() -> int | None:
-            return size
-
-        sources = _segment_sources(
-            self._db,
-            self._operation,
-            self._params,
-            self._table,
-            self._cursors,
-            self._limiter,
-            # Worker threads must not hold this iterator (through the closure): a caller who
-            # stops early drops it, and only then does the walk's cleanup stop the threads.
-            page_limit=page_limit if self._cursors.segments == 1 else fixed_limit,
-        )
-        for segment, reply in _merge(sources, self._cursors.segments):
-            raw_items: list[Wire] = reply.get("Items", [])
-            scanned = int(reply.get("ScannedCount", 0))
-            self.scanned_count += scanned
-            last_key = reply.get("LastEvaluatedKey")
-            if remaining is not None and len(raw_items) >= remaining:
-                cut = raw_items[:remaining]
-                if len(raw_items) > remaining:
-                    last_key = self._key_of(cut[-1])
-                self._cursors.advance(segment, last_key)
-                yield self._page(cut, scanned, segment)
+        for segment, reply in self._replies(pager.page_limit()):
+            page, finished = pager.take(segment, reply)
+            yield page
+            if finished:
                 return
-            self._cursors.advance(segment, last_key)
-            if remaining is not None:
-                remaining -= len(raw_items)
-            yield self._page(raw_items, scanned, segment)
-
-    def _key_of(self, item: Wire) -> Wire:
-        missing = [name for name in self._key_names if name not in item]
-        if missing:  # a cursor without the full key would end the walk early: never guess
-            raise errors.DdbkitError(
-                f"cannot make a cursor: the items lack key attribute(s) {', '.join(missing)}"
-            )
-        return _wire_key({name: item[name] for name in self._key_names})
-
-    def _page(self, raw_items: list[Wire], scanned: int, segment: int) -> Page:
-        items = [from_item(raw) for raw in raw_items]
-        if self._hidden:
-            for item in items:
-                for name in self._hidden:
-                    item.pop(name, None)
-        self.count += len(items)
-        return Page(
-            items=items,
-            count=len(items),
-            scanned_count=scanned,
-            cursor=self._cursors.encode(),
-            segment=segment,
-        )

@@ -59,6 +59,13 @@ class RateLimiter:
             else:
                 stop.wait(nap)
 
+    def debt_wait(self) -> float:
+        """Seconds until the budget is out of debt (0 if it is not): for a caller that waits
+        its own way (the async page loop, on its event loop)."""
+        with self._lock:
+            self._refill()
+            return 0.0 if self._tokens > 0 else -self._tokens / self.rate
+
     def consume(self, units: float) -> None:
         with self._lock:
             self._refill()

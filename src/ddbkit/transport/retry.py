@@ -13,12 +13,13 @@ on stderr. When the budget is spent the last error is raised, its message saying
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -89,6 +90,35 @@ def gave_up(error: DdbkitError, attempts: int, seconds: float) -> DdbkitError:
     return annotated(error, f"gave up after {attempts} attempt{plural} in {seconds:.0f}s")
 
 
+class Attempts:
+    """The retry decisions for one request, apart from how it is sent and how it waits: one
+    budget for the sync loop and the async loop alike."""
+
+    def __init__(self, policy: Backoff, *, idempotent: bool = True) -> None:
+        self.policy = policy
+        self.idempotent = idempotent
+        self.attempt = self.failures = 0
+        self.started = policy.clock()
+
+    def next_delay(self, exc: DdbkitError) -> float:
+        """How long to wait before the next attempt after ``exc``; raises when there is none."""
+        policy = self.policy
+        self.attempt += 1
+        if not exc.retryable:
+            raise exc
+        if not self.idempotent and getattr(exc, "maybe_applied", False):
+            raise annotated(
+                exc, "the request may have been applied: check before sending it again"
+            ) from exc
+        if not isinstance(exc, ThrottledError):
+            self.failures += 1
+        delay = policy.delay(self.attempt - 1)
+        if policy.spent(self.failures, self.started, delay):
+            raise gave_up(exc, self.attempt, policy.clock() - self.started) from exc
+        policy.announce(self.attempt + 1, exc)
+        return delay
+
+
 def call_with_retries(
     call: Callable[[], T],
     backoff: Backoff,
@@ -105,27 +135,27 @@ def call_with_retries(
     would report its own first success as a failed condition.
     """
     policy = backoff.stoppable(stop)
-    attempt = failures = 0
-    started = policy.clock()
+    attempts = Attempts(policy, idempotent=idempotent)
     while True:
         try:
             return call()
         except DdbkitError as exc:
-            attempt += 1
-            if not exc.retryable:
-                raise
-            if not idempotent and getattr(exc, "maybe_applied", False):
-                raise annotated(
-                    exc, "the request may have been applied: check before sending it again"
-                ) from exc
-            if not isinstance(exc, ThrottledError):
-                failures += 1
-            delay = policy.delay(attempt - 1)
-            if policy.spent(failures, started, delay):
-                raise gave_up(exc, attempt, policy.clock() - started) from exc
-            policy.announce(attempt + 1, exc)
+            delay = attempts.next_delay(exc)
             if on_retry is not None:
                 on_retry(exc)
             policy.sleep(delay)
             if stop is not None and stop.is_set():
                 raise Stopped from exc
+
+
+async def call_with_retries_async(
+    call: Callable[[], Awaitable[T]], backoff: Backoff, *, idempotent: bool = True
+) -> T:
+    """:func:`call_with_retries` for a coroutine: the same budget, waits on the event loop
+    (cancelling the task ends a wait at once)."""
+    attempts = Attempts(backoff, idempotent=idempotent)
+    while True:
+        try:
+            return await call()
+        except DdbkitError as exc:
+            await asyncio.sleep(attempts.next_delay(exc))

@@ -58,10 +58,10 @@ class SyncTransport:
         self.endpoint = shown_url(self.endpoint_url)
         self.region = resolved.region
         self.read_timeout = float(self.client.meta.config.read_timeout)
-        self._resolver = EndpointResolver(self.client)
+        self.resolver = EndpointResolver(self.client)
         self._credentials: Any = None
         self._credentials_lock = threading.Lock()
-        self._user_agent = user_agent()
+        self.user_agent = user_agent()
         self._http: URLLib3Session | None = None
         self._http_lock = threading.Lock()
         self.client.meta.events.register(
@@ -83,14 +83,14 @@ class SyncTransport:
         self, method: str, params: Mapping[str, Any], *, table: str | None = None
     ) -> bytes:
         """Send one hot operation once; its reply's JSON bytes, or a ddbkit error."""
-        log.debug("%s %s", operation_name(method), redacted(params))
+        log.debug("%s %s", method, redacted(params))
         context = self.context(method, table)
         operation = context.operation
         body = encode(params)
         try:
-            target = self._resolver.target(method, table, lambda: params)
+            target = self.resolver.target(method, table, lambda: params)
             credentials = self.frozen_credentials()
-            headers = signed_headers(target, credentials, operation, body, self._user_agent)
+            headers = signed_headers(target, credentials, operation, body, self.user_agent)
             from botocore.awsrequest import AWSRequest
 
             request = AWSRequest("POST", target.url, data=body, headers=headers).prepare()
@@ -132,6 +132,17 @@ class SyncTransport:
                     self._credentials = found
         return self._credentials.get_frozen_credentials()
 
+    def credentials_if_ready(self) -> Any:
+        """The current credentials if they can be had without I/O (loaded, not due for a
+        refresh), else None: the async transport then fetches them on a worker thread."""
+        credentials = self._credentials
+        if credentials is None:
+            return None
+        refresh_needed = getattr(credentials, "refresh_needed", None)
+        if refresh_needed is not None and refresh_needed():
+            return None
+        return credentials.get_frozen_credentials()
+
     @property
     def http(self) -> URLLib3Session:
         if self._http is None:
@@ -145,7 +156,7 @@ class SyncTransport:
     def call_once(
         self, method: str, params: Mapping[str, Any], *, table: str | None = None
     ) -> dict[str, Any]:
-        log.debug("%s %s", operation_name(method), redacted(params))
+        log.debug("%s %s", method, redacted(params))
         try:
             result: dict[str, Any] = getattr(self.client, method)(**params)
         except (ClientError, BotoCoreError) as exc:
