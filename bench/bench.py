@@ -5,7 +5,7 @@ raw parallel BatchWriteItem loader, then times ddbkit beside the seed's boto3 wa
 limits of this machine, interleaved and repeated. The targets are ratios measured in the same run,
 because this 2-core machine is shared and DynamoDB Local competes with the client for the cores.
 
-    .venv/bin/python bench/bench.py [--items N | --quick] [--only scan|import|export|rss|faults]
+    .venv/bin/python bench/bench.py [--items N | --quick] [--only SECTION]
                                     [--faults] [--rss-items M] [--json FILE]
 """
 
@@ -28,12 +28,12 @@ if str(ROOT) not in sys.path:
 
 import orjson  # noqa: E402
 
-from bench import baselines, data, suites  # noqa: E402
+from bench import async_suites, baselines, data, suites  # noqa: E402
 from bench.measure import log  # noqa: E402
 from bench.rawhttp import RawClient  # noqa: E402
 from bench.suites import Context, Section  # noqa: E402
 
-SECTIONS = ("scan", "import", "export", "rss", "faults", "sql")
+SECTIONS = ("scan", "import", "export", "rss", "faults", "sql", "async", "transport")
 DEFAULT_ITEMS = 100_000
 QUICK_ITEMS = 10_000
 DEFAULT_REPS = 3
@@ -90,7 +90,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def wanted(args: argparse.Namespace) -> list[str]:
-    chosen = set(args.only) if args.only else {"scan", "import", "export", "rss"}
+    chosen = (
+        set(args.only) if args.only else {"scan", "import", "export", "rss", "async", "transport"}
+    )
     if args.faults:
         chosen.add("faults")
     return [name for name in SECTIONS if name in chosen]
@@ -236,7 +238,9 @@ def run(args: argparse.Namespace, report: dict[str, Any]) -> None:
         ctx = build_context(args, engine.endpoint_url, workdir, engine.pid)
         d = report["data"] = describe_data(ctx)
         loaded = ""
-        reads_main = {"scan", "export", "faults", "sql"} | (set() if args.rss_items else {"rss"})
+        reads_main = {"scan", "export", "faults", "sql", "async"} | (
+            set() if args.rss_items else {"rss"}
+        )
         if reads_main.intersection(names):
             d.update(load_main_table(ctx))
             loaded = f"; loaded at {d['load_items_per_s']:,.0f} items/s"
@@ -259,6 +263,10 @@ def run(args: argparse.Namespace, report: dict[str, Any]) -> None:
                 section = suites.rss_section(ctx, suites.export_segments(ctx, scan))
             elif name == "sql":
                 section = suites.sql_section(ctx)
+            elif name == "async":
+                section = async_suites.async_section(ctx)
+            elif name == "transport":
+                section = async_suites.transport_section(ctx)
             else:
                 section = suites.faults_section(ctx, suites.export_segments(ctx, scan))
             sections.append(section)

@@ -31,6 +31,7 @@ class Result:
     label: str
     items: int
     seconds: list[float] = field(default_factory=list)
+    cpu_seconds: list[float] = field(default_factory=list)  # this process, all threads
     error: str | None = None
     info: dict[str, Any] = field(default_factory=dict)
 
@@ -46,9 +47,17 @@ class Result:
     def median_rate(self) -> float | None:
         return self.items / statistics.median(self.seconds) if self.ok else None
 
+    @property
+    def cpu_us_per_item(self) -> float | None:
+        """Client CPU per item, in microseconds, of the least costly run."""
+        if not self.ok or not self.cpu_seconds or not self.items:
+            return None
+        return min(self.cpu_seconds) / self.items * 1e6
+
     def to_json(self) -> dict[str, Any]:
         return {
             "label": self.label,
+            "cpu_us_per_item": _round(self.cpu_us_per_item),
             "items": self.items,
             "seconds": [round(s, 4) for s in self.seconds],
             "best_items_per_s": _round(self.best_rate),
@@ -92,9 +101,9 @@ def _run_once(variant: Variant, result: Result, rep: int, reps: int) -> None:
     try:
         if variant.setup is not None:
             variant.setup()
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         outcome = variant.run()
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
         count, info = outcome if isinstance(outcome, tuple) else (outcome, {})
         problem = variant.check() if variant.check is not None else None
     except UNAVAILABLE as error:
@@ -115,6 +124,7 @@ def _run_once(variant: Variant, result: Result, rep: int, reps: int) -> None:
         log(f"{variant.label}: {result.error}")
         return
     result.seconds.append(elapsed)
+    result.cpu_seconds.append(cpu)
     result.info.update(info)
     log(f"[{rep + 1}/{reps}] {variant.label}: {count / elapsed:,.0f} items/s ({elapsed:.2f} s)")
 

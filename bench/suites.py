@@ -351,7 +351,21 @@ def import_section(ctx: Context) -> Section:
                 detail=results[key].error or "",
             )
         )
+        cpu, raw_cpu = results[key].cpu_us_per_item, raw.cpu_us_per_item
+        section.targets.append(
+            Target(
+                f"ddbkit import ({fmt}) client CPU per item / the raw path's "
+                f"({_fmt_us(cpu)} vs {_fmt_us(raw_cpu)} per item)",
+                None if cpu is None or not raw_cpu else cpu / raw_cpu,
+                1.3,
+                higher_is_better=False,
+            )
+        )
     return section
+
+
+def _fmt_us(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0f} us"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ parser turns their timestamps and nested shapes into Python values.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import zlib
 from collections.abc import Mapping
@@ -209,11 +210,19 @@ def _http_session(resolved: Resolved, url: str) -> URLLib3Session:
     """A urllib3 pool configured as botocore configures a client's (timeouts, proxies, CA)."""
     config = resolved.client.meta.config
     verify = resolved.session.get_config_variable("ca_bundle") or True
+    # As botocore computes them for its clients (args.py): without TCP_NODELAY, a request's
+    # headers and body go out in two writes and wait out the peer's delayed ACK (about 40 ms).
+    socket_options = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+    keepalive = config.tcp_keepalive or resolved.session.get_config_variable("tcp_keepalive")
+    if str(keepalive).lower() == "true":
+        socket_options.append((socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1))
     return URLLib3Session(
         verify=verify,
         proxies=get_environ_proxies(url),
         timeout=(config.connect_timeout, config.read_timeout),
         max_pool_connections=DEFAULT_POOL_SIZE,
+        socket_options=socket_options,
+        client_cert=config.client_cert,
         proxies_config=config.proxies_config,
     )
 
