@@ -31,7 +31,7 @@ BATCH = 25
 
 def async_section(ctx: Context) -> Section:
     import ddbkit
-    from ddbkit.aio import connect_async
+    from ddbkit.aio import AsyncDatabase, connect_async
 
     threaded_table = _FreshTable(ctx, "put-threads")
     async_table = _FreshTable(ctx, "put-async")
@@ -41,7 +41,8 @@ def async_section(ctx: Context) -> Section:
 
     def async_scan() -> int:
         async def count() -> int:
-            async with connect_async(ctx.db.spec) as db:
+            # The twin of the threaded run's connection: neither pays for a new session.
+            async with AsyncDatabase(ctx.db) as db:
                 n = 0
                 async for _ in db.table(ctx.main_table).scan(segments=SEGMENTS):
                     n += 1

@@ -137,7 +137,8 @@ def print_target(target: suites.Target) -> None:
     elif target.unit == "MB":
         shown = f"{target.value:.0f} MB (target < {target.threshold:.0f} MB)"
     else:
-        shown = f"{target.value:.2f}x (target >= {target.threshold:.2f}x)"
+        comparison = ">=" if target.higher_is_better else "<="
+        shown = f"{target.value:.2f}x (target {comparison} {target.threshold:.2f}x)"
     detail = f"  [{target.detail}]" if target.detail else ""
     print(f"  {target.verdict:<10} {target.name}: {shown}{detail}")
 

@@ -44,15 +44,18 @@ def connect_async(spec: ConnectionSpec | None = None, **settings: Any) -> AsyncD
     Takes what :func:`ddbkit.connect` takes (a :class:`ConnectionSpec` or keyword settings).
     Needs the ``async`` extra: ``pip install 'ddbkit[async]'``.
     """
-    return AsyncDatabase(connect(spec, **settings))
+    return AsyncDatabase(connect(spec, **settings), owned=True)
 
 
 class AsyncDatabase:
     """A connection to one DynamoDB endpoint for one event loop."""
 
-    def __init__(self, sync: Database) -> None:
+    def __init__(self, sync: Database, *, owned: bool = False) -> None:
+        """The async twin of ``sync``, sharing its botocore session, credentials and resolved
+        endpoints; closing it closes ``sync`` too only if it is ``owned``."""
         self.sync = sync  # control-plane calls and file jobs, on worker threads
         self.transport = AsyncTransport(sync.transport)
+        self._owned = owned
 
     @property
     def spec(self) -> ConnectionSpec:
@@ -85,6 +88,8 @@ class AsyncDatabase:
 
     async def close(self) -> None:
         await self.transport.close()
+        if self._owned:
+            self.sync.close()
 
     def table(self, name: str) -> AsyncTable:
         """The table called ``name`` (checked here; no request)."""

@@ -16,8 +16,6 @@ exactly there (``start=``), whether it stopped by ``limit``, by a crash or by ch
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import queue
 import re
@@ -27,9 +25,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from ddbkit import errors
+from ddbkit.read.cursors import SegmentCursors, wire_key
 from ddbkit.transport.ratelimit import RateLimiter
 from ddbkit.transport.retry import Stopped
 from ddbkit.values.jsonvalues import CHANGED_ITEMS, decode_reply
@@ -40,7 +37,6 @@ if TYPE_CHECKING:
 
 Wire = dict[str, Any]
 Item = dict[str, Any]
-_DONE = "done"
 SCAN_THREAD = "ddbkit-segment"  # name prefix of a parallel walk's threads
 MAX_SEGMENT_THREADS = 64
 
@@ -68,137 +64,7 @@ class RawPage:
     changed: frozenset[int] = frozenset()  # items whose strings were not valid Unicode (below)
 
 
-# -- cursors --------------------------------------------------------------------------------------
-
-
-def _b64(text: str) -> str:
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
-
-
-def _unb64(cursor: str) -> str:
-    return base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
-
-
-# A key travels as typed JSON text (B as base64) written by the stdlib with ASCII escapes: a key
-# another tool stored with a lone surrogate in it round-trips exactly, where the value
-# converter (rightly) refuses to write one, and a changed key would resume somewhere else.
-
-
-def _key_text(key: Mapping[str, Mapping[str, Any]]) -> str:
-    plain = {
-        name: {tag: base64.b64encode(raw).decode() if tag == "B" else raw}
-        for name, av in key.items()
-        for tag, raw in av.items()
-    }
-    return json.dumps(plain, separators=(",", ":"))
-
-
-def _key_from_text(text: str) -> Wire:
-    key = json.loads(text)
-    if not isinstance(key, dict) or not key:
-        raise ValueError("not a key")
-    return _wire_key(key)
-
-
-def encode_cursor(key: Mapping[str, Mapping[str, Any]]) -> str:
-    """An opaque, URL-safe string for a LastEvaluatedKey."""
-    return _b64(_key_text(key))
-
-
-def decode_cursor(cursor: str) -> Wire:
-    """The LastEvaluatedKey behind a cursor made by :func:`encode_cursor`."""
-    try:
-        return _key_from_text(_unb64(cursor))
-    except (ValueError, TypeError, AttributeError, binascii.Error, UnicodeDecodeError) as exc:
-        raise _bad_cursor() from exc
-
-
-def _bad_cursor() -> errors.ValidationError:
-    return errors.ValidationError(
-        "invalid cursor: pass the exact string printed by --cursor (or Page.cursor)"
-    )
-
-
-class SegmentCursors:
-    """Where each segment stands: not started (absent), at a key, or done."""
-
-    def __init__(self, segments: int, positions: dict[int, Wire | str] | None = None) -> None:
-        self.segments = segments
-        self.positions: dict[int, Wire | str] = dict(positions or {})
-
-    def advance(self, segment: int, last_key: Wire | None) -> None:
-        self.positions[segment] = _DONE if last_key is None else last_key
-
-    def start_key(self, segment: int) -> Wire | None:
-        position = self.positions.get(segment)
-        return position if isinstance(position, dict) else None
-
-    def finished(self, segment: int) -> bool:
-        return self.positions.get(segment) == _DONE
-
-    @property
-    def all_done(self) -> bool:
-        return all(self.finished(s) for s in range(self.segments))
-
-    def encode(self) -> str | None:
-        """The cursor string; None once every segment is done (nothing left to resume)."""
-        if self.all_done:
-            return None
-        if self.segments == 1:
-            key = self.start_key(0)
-            # A single segment that has not started yet has no cursor of its own.
-            return encode_cursor(key) if key else None
-        state = {
-            str(s): (p if p == _DONE else _key_text(p))  # type: ignore[arg-type]
-            for s, p in self.positions.items()
-        }
-        return "P" + _b64(orjson.dumps({"segments": self.segments, "at": state}).decode())
-
-    @classmethod
-    def decode(cls, cursor: str | None, segments: int) -> SegmentCursors:
-        if cursor is not None and not isinstance(cursor, str):
-            raise _bad_cursor()
-        if not cursor:
-            return cls(segments)
-        if not cursor.startswith("P"):
-            if segments != 1:
-                raise errors.ValidationError(
-                    "this cursor comes from a 1-segment walk: resume it with segments=1"
-                )
-            return cls(1, {0: decode_cursor(cursor)})
-        try:
-            state = orjson.loads(_unb64(cursor[1:]))
-            count = int(state["segments"])
-            positions: dict[int, Wire | str] = {
-                int(s): (p if p == _DONE else _key_from_text(p)) for s, p in state["at"].items()
-            }
-        except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
-            raise _bad_cursor() from exc
-        if count != segments:
-            raise errors.ValidationError(
-                f"this cursor comes from a {count}-segment scan: resume it with segments={count}"
-            )
-        return cls(count, positions)
-
-
 # -- the loop -------------------------------------------------------------------------------------
-
-
-_KEY_TAGS = frozenset(("S", "N", "B"))
-
-
-def _wire_key(raw_key: Mapping[str, Any]) -> Wire:
-    """A raw-JSON key (B as base64 text) in the form botocore sends (B as bytes).
-
-    Only B changes: S and N go back exactly as DynamoDB sent them, whatever they hold.
-    """
-    key: Wire = {}
-    for name, av in raw_key.items():
-        ((tag, raw),) = av.items()
-        if tag not in _KEY_TAGS or not isinstance(raw, str):
-            raise ValueError(f"not a key attribute value: {av!r}")
-        key[name] = {"B": base64.b64decode(raw, validate=True)} if tag == "B" else {tag: raw}
-    return key
 
 
 class PageRequests:
@@ -256,7 +122,7 @@ class PageRequests:
         text; else from botocore's parser, B as bytes)."""
         last = reply.get("LastEvaluatedKey")
         if last and raw:
-            last = _wire_key(last)
+            last = wire_key(last)
             reply["LastEvaluatedKey"] = last
         if last:
             self.request["ExclusiveStartKey"] = last
@@ -599,7 +465,7 @@ class Pager:
             raise errors.DdbkitError(
                 f"cannot make a cursor: the items lack key attribute(s) {', '.join(missing)}"
             )
-        return _wire_key({name: item[name] for name in self.walk.key_names})
+        return wire_key({name: item[name] for name in self.walk.key_names})
 
     def _page(self, raw_items: list[Wire], scanned: int, segment: int) -> Page:
         items = [from_item(raw) for raw in raw_items]

@@ -165,7 +165,7 @@ class AsyncTransport:
         )
 
     async def close(self) -> None:
+        """Close this loop's connection pool (the sync transport's parts stay open)."""
         if self._session is not None:
             await self._session.close()
             self._session = None
-        self.sync.close()

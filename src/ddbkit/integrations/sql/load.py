@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ddbkit.formats.jsonl import _plain_list, _plain_map, plain_value
-from ddbkit.read.paginate import SegmentCursors, _merge, _segment_sources
+from ddbkit.read.cursors import SegmentCursors
+from ddbkit.read.paginate import _merge, _segment_sources
 from ddbkit.read.segments import default_page_size
 
 if TYPE_CHECKING:
