@@ -64,8 +64,9 @@ class BatchRules:
                 request: Wire = {"DeleteRequest": {"Key": wire}}
                 key_wire = wire
             else:
+                self.keys.check(item, table=self.table, what="item")
                 wire = to_item(item)
-                key_wire = self._key_wire(item, exact=False)
+                key_wire = {name: wire[name] for name in self.keys.names}
                 size = item_size(wire)
                 if size > MAX_ITEM_BYTES:
                     return Rejection(
