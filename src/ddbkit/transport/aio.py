@@ -32,6 +32,8 @@ from ddbkit.transport.sync import SyncTransport, redacted
 from ddbkit.transport.wire import Target, check_reply, encode, signed_headers
 
 log = logging.getLogger("ddbkit")
+# A Scan page is up to 1 MB: read it in a few large chunks, not sixteen 64 KB ones.
+READ_BUFFER = 1 << 20
 
 
 def import_aiohttp() -> Any:
@@ -73,11 +75,14 @@ class AsyncTransport:
                 ),
                 trust_env=True,  # HTTP(S)_PROXY and NO_PROXY, as botocore reads them
                 auto_decompress=False,
+                read_bufsize=READ_BUFFER,
                 skip_auto_headers=("Accept-Encoding", "Content-Type", "User-Agent"),
             )
         return self._session
 
     def _ssl(self) -> Any:
+        if self.endpoint_url.startswith("http:"):
+            return False  # plain HTTP (a local engine): no TLS context to build
         bundle = self.resolved.session.get_config_variable("ca_bundle")
         return ssl.create_default_context(cafile=bundle) if bundle else True
 
