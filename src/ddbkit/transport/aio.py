@@ -29,7 +29,7 @@ from ddbkit.transport.botoerrors import translate
 from ddbkit.transport.retry import Backoff, call_with_retries_async
 from ddbkit.transport.session import DEFAULT_POOL_SIZE, Resolved
 from ddbkit.transport.sync import SyncTransport, redacted
-from ddbkit.transport.wire import Target, check_reply, encode, signed_headers
+from ddbkit.transport.wire import Target, check_reply, encode, signed_request
 
 log = logging.getLogger("ddbkit")
 # A Scan page is up to 1 MB: read it in a few large chunks, not sixteen 64 KB ones.
@@ -114,7 +114,8 @@ class AsyncTransport:
             credentials = await self._credentials()
         except (BotoCoreError, ClientError) as exc:
             raise translate(exc, context) from exc
-        headers = signed_headers(target, credentials, operation, body, self.sync.user_agent)
+        signed = signed_request(target, credentials, operation, body, self.sync.user_agent)
+        headers = dict(signed.headers.items())
         session = await self._http()
         try:
             async with session.post(target.url, data=body, headers=headers) as response:

@@ -33,7 +33,7 @@ from ddbkit.transport.wire import (
     check_reply,
     encode,
     operation_name,
-    signed_headers,
+    signed_request,
 )
 
 log = logging.getLogger("ddbkit")
@@ -91,11 +91,8 @@ class SyncTransport:
         try:
             target = self.resolver.target(method, table, lambda: params)
             credentials = self.frozen_credentials()
-            headers = signed_headers(target, credentials, operation, body, self.user_agent)
-            from botocore.awsrequest import AWSRequest
-
-            request = AWSRequest("POST", target.url, data=body, headers=headers).prepare()
-            response = self.http.send(request)
+            request = signed_request(target, credentials, operation, body, self.user_agent)
+            response = self.http.send(request.prepare())
             reply = response.content
         except (BotoCoreError, ClientError) as exc:
             raise translate(exc, context) from exc

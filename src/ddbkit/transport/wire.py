@@ -64,10 +64,11 @@ class Target:
     signing_region: str
 
 
-def signed_headers(
+def signed_request(
     target: Target, credentials: Any, operation: str, body: bytes, user_agent: str
-) -> dict[str, str]:
-    """The headers of one signed request (botocore's SigV4Auth signs)."""
+) -> AWSRequest:
+    """One request, signed by botocore's SigV4Auth (``.headers`` for a sender of its own,
+    ``.prepare()`` for botocore's)."""
     request = AWSRequest(
         method="POST",
         url=target.url,
@@ -80,7 +81,7 @@ def signed_headers(
         },
     )
     SigV4Auth(credentials, target.signing_name, target.signing_region).add_auth(request)
-    return dict(request.headers.items())
+    return request
 
 
 def check_reply(
