@@ -1,47 +1,27 @@
-"""The ``ddbkit`` command: global options, command registry, and the error edge.
+"""The ``ddbkit`` command: global options and the command registry.
 
-Library errors become one line on stderr and exit 1 here, and only here; usage errors exit 2.
-A traceback is printed only with ``--debug``, which never enables botocore's own logging (that
-would print request signatures).
+The error edge (library errors as one line and an exit status) is :mod:`.runner`.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-import traceback
 from collections.abc import Sequence
-from typing import Any
 
 import click
 
 from ddbkit import __version__
-from ddbkit.errors import DdbkitError, Interrupted
 from ddbkit.options import CONNECT_TIMEOUT, MAX_ATTEMPTS, READ_TIMEOUT
-from ddbkit.write.batch import WriteSummary
 
-from . import report
+from . import report, runner
 from .args import setting_option
 from .output import FORMATS
 from .state import CliState
 
-_debug = False
-
-
-class _ReaderGone(Exception):
-    """stdout's reader (``| head``) went away: carried past click, which would exit 1 for it."""
-
-
-class _Group(click.Group):
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except BrokenPipeError as exc:
-            raise _ReaderGone from exc
-
 
 @click.group(
-    cls=_Group,
+    cls=runner.Group,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.option(
@@ -80,8 +60,7 @@ def cli(
     max_attempts: int | None,
 ) -> None:
     """DynamoDB made easy: tables, items, queries and scans with plain values."""
-    global _debug
-    _debug = debug
+    runner.show_tracebacks(debug)
     _show_library_notes(debug)
     ctx.obj = CliState(
         endpoint_url, region, profile, local, debug, connect_timeout, read_timeout, max_attempts
@@ -139,72 +118,5 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def run(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status instead of exiting.
-
-    The one error edge: library errors are one ``error:`` line and exit 1, usage errors one
-    line and exit 2, Ctrl-C what the job did and how to go on, exit 130. Anything else is a bug:
-    one line asking for a report (``--debug`` shows the traceback), never a bare traceback.
-    """
-    try:
-        result = cli.main(
-            args=list(argv) if argv is not None else None, prog_name="ddbkit", standalone_mode=False
-        )
-    except click.UsageError as exc:
-        where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
-        report.error(f"{exc.format_message()}{where}")
-        return exc.exit_code
-    except click.ClickException as exc:
-        report.error(exc.format_message())
-        return exc.exit_code
-    except click.exceptions.Abort as exc:
-        # click turns Ctrl-C into Abort; the job's own account of it rides along as the cause.
-        return _interrupted(exc.__cause__ or exc.__context__)
-    except KeyboardInterrupt as exc:
-        return _interrupted(exc)
-    except BrokenPipeError:
-        # The reader (e.g. `| head`) went away: not an error of ours. Point stdout at devnull so
-        # the interpreter's final flush does not complain again.
-        _silence_stdout()
-        return 0
-    except _ReaderGone:
-        _silence_stdout()
-        return 0
-    except DdbkitError as exc:
-        if _debug:
-            traceback.print_exc()
-        summary = getattr(exc, "summary", None)
-        if isinstance(summary, WriteSummary):
-            report.print_summary(summary)
-        report.error(str(exc))
-        return 1
-    except OSError as exc:  # the terminal, stdout or a file failed under us (disk full...)
-        if _debug:
-            traceback.print_exc()
-        report.error(f"{exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}")
-        return 1
-    except Exception as exc:
-        if _debug:
-            traceback.print_exc()
-        report.error(
-            f"internal error ({type(exc).__name__}: {exc}): please report it; "
-            "--debug shows the traceback"
-        )
-        return 1
-    return result if isinstance(result, int) else 0
-
-
-def _interrupted(exc: BaseException | None) -> int:
-    if isinstance(exc, Interrupted):
-        if isinstance(exc.summary, WriteSummary):
-            report.print_summary(exc.summary)
-        click.echo(f"interrupted: {report.safe(exc.message)}", err=True)
-    else:
-        click.echo("interrupted", err=True)
-    return 130
-
-
-def _silence_stdout() -> None:
-    import os
-
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    """Run the command line; return the exit status instead of exiting (see :func:`runner.run`)."""
+    return runner.run(cli, argv)
