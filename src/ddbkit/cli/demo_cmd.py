@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import shlex
 import time
+from typing import TYPE_CHECKING
 
 import click
 
-from ddbkit.database import Database
 from ddbkit.errors import ValidationError
 from ddbkit.workflows import demo
 
 from . import runner
 from .state import state
+
+if TYPE_CHECKING:
+    from ddbkit import Database
 
 
 @click.command("demo")

@@ -15,8 +15,7 @@ from ddbkit import __version__
 from ddbkit.options import CONNECT_TIMEOUT, MAX_ATTEMPTS, READ_TIMEOUT
 
 from . import report, runner
-from .args import setting_option
-from .output import FORMATS
+from .flags import FORMATS, setting_option
 from .state import CliState
 
 

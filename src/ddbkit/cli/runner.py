@@ -99,7 +99,7 @@ def _print_summary(summary: object) -> None:
     """A bulk write's summary, when the error carries one."""
     if summary is None:
         return
-    from ddbkit.write.batch import WriteSummary
+    from ddbkit import WriteSummary
 
     if isinstance(summary, WriteSummary):
         report.print_summary(summary)
