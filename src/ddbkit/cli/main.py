@@ -1,10 +1,13 @@
 """The ``ddbkit`` command: global options and the command registry.
 
-The error edge (library errors as one line and an exit status) is :mod:`.runner`.
+A command's module is imported only when that command runs (or help lists it), so each command
+pays for its own imports and ``ddbkit --version`` for none. The error edge (library errors as one
+line and an exit status) is :mod:`.runner`.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -18,9 +21,55 @@ from . import report, runner
 from .flags import FORMATS, setting_option
 from .state import CliState
 
+# Every command, by name, and the module (in this package) whose COMMANDS list holds it.
+COMMANDS: dict[str, str] = {
+    "tables": "tables_cmd",
+    "info": "tables_cmd",
+    "create-table": "tables_cmd",
+    "delete-table": "tables_cmd",
+    "get": "items_cmd",
+    "put": "items_cmd",
+    "delete": "items_cmd",
+    "update": "items_cmd",
+    "query": "read_cmd",
+    "scan": "read_cmd",
+    "find": "read_cmd",
+    "count": "read_cmd",
+    "export": "bulk_cmd",
+    "import": "bulk_cmd",
+    "copy": "bulk_cmd",
+    "truncate": "bulk_cmd",
+    "schema": "anatomy_cmd",
+    "stats": "anatomy_cmd",
+    "sql": "sql_cmd",
+    "demo": "demo_cmd",
+    "local": "local_cmd",
+}
+
+
+class _LazyGroup(runner.Group):
+    """The root group: each command is loaded from its module when first asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            if cmd_name in COMMANDS:
+                self._load(cmd_name)
+            else:  # an unknown name: load them all, so "Did you mean ...?" knows every command
+                for name in COMMANDS.keys() - self.commands.keys():
+                    self._load(name)
+        return self.commands.get(cmd_name)
+
+    def _load(self, name: str) -> None:
+        module = importlib.import_module(f"{__package__}.{COMMANDS[name]}")
+        for command in module.COMMANDS:
+            self.add_command(command)
+
 
 @click.group(
-    cls=runner.Group,
+    cls=_LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.option(
@@ -88,27 +137,6 @@ def _show_library_notes(debug: bool) -> None:
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if debug else logging.INFO)
     logger.propagate = False
-
-
-def _register() -> None:
-    from . import (
-        anatomy_cmd,
-        bulk_cmd,
-        demo_cmd,
-        items_cmd,
-        local_cmd,
-        read_cmd,
-        sql_cmd,
-        tables_cmd,
-    )
-
-    for module in (tables_cmd, items_cmd, read_cmd, bulk_cmd, anatomy_cmd, sql_cmd, demo_cmd):
-        for command in module.COMMANDS:
-            cli.add_command(command)
-    cli.add_command(local_cmd.local)
-
-
-_register()
 
 
 def main(argv: Sequence[str] | None = None) -> None:

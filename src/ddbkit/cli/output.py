@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from ddbkit.present import CsvWriter, dumps_plain, dumps_typed, readable_order, value_cell
+from ddbkit import present
+from ddbkit.present import dumps_plain, dumps_typed, readable_order
 
 from .report import safe
 
@@ -49,7 +50,7 @@ def cell(value: Any, typed: bool = False) -> Text:
     """
     from rich.text import Text
 
-    return Text(safe(dumps_typed(value) if typed else value_cell(value)))
+    return Text(safe(dumps_typed(value) if typed else present.value_cell(value)))
 
 
 def write_items(
@@ -107,7 +108,7 @@ def _write_csv(
     # The one CSV writer (formats/csv.py): it spills rows to a temporary file until the header,
     # which needs every attribute name, is known; memory stays flat.
     out.flush()
-    writer = CsvWriter(out.buffer, first_columns=first)
+    writer = present.CsvWriter(out.buffer, first_columns=first)
     count = 0
     try:
         for item in items:
