@@ -85,3 +85,33 @@ def test_the_registry_names_every_command_of_every_module() -> None:
         loaded = importlib.import_module(f"ddbkit.cli.{module}")
         names = {command.name for command in loaded.COMMANDS}
         assert names == {name for name, home in COMMANDS.items() if home == module}, module
+
+
+def test_garbage_collection_pauses_only_for_the_commands_start_up() -> None:
+    import gc
+
+    from ddbkit.cli import runner
+
+    try:
+        runner.pause_collection()
+        assert not gc.isenabled()
+        runner.resume_collection()
+        assert gc.isenabled()
+        runner.resume_collection()  # a second connection changes nothing
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
+def test_running_in_process_leaves_garbage_collection_alone() -> None:
+    import gc
+
+    from ddbkit.cli import main
+
+    gc.disable()  # the caller's choice, kept
+    try:
+        assert main.run(["--version"]) == 0
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

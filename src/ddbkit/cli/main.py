@@ -7,6 +7,7 @@ line and an exit status) is :mod:`.runner`.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import sys
@@ -141,7 +142,14 @@ def _show_library_notes(debug: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the command line and exit with its status."""
-    sys.exit(run(argv))
+    runner.pause_collection()  # until the connection is made (state.CliState.db)
+    try:
+        status = run(argv)
+    finally:
+        # The process ends here: the interpreter's last collection would walk every object
+        # again only to free what exiting frees anyway.
+        gc.freeze()
+    sys.exit(status)
 
 
 def run(argv: Sequence[str] | None = None) -> int:

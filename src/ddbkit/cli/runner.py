@@ -8,6 +8,7 @@ would print request signatures). Its own module so that a command can run other 
 
 from __future__ import annotations
 
+import gc
 import sys
 import traceback
 from collections.abc import Sequence
@@ -20,6 +21,28 @@ from ddbkit.errors import DdbkitError, Interrupted
 from . import report
 
 _debug = False
+_collection_paused = False
+
+
+def pause_collection() -> None:
+    """No garbage collection until :func:`resume_collection` (the ``ddbkit`` command's start).
+
+    Start-up makes hundreds of thousands of objects that live as long as the process (the
+    modules, botocore's service model and endpoint rules): a collection while they are made
+    walks them all and finds no garbage.
+    """
+    global _collection_paused
+    _collection_paused = True
+    gc.disable()
+
+
+def resume_collection() -> None:
+    """Collect garbage again, leaving out every object made so far (start-up is over)."""
+    global _collection_paused
+    if _collection_paused:
+        _collection_paused = False
+        gc.freeze()
+        gc.enable()
 
 
 def show_tracebacks(debug: bool) -> None:

@@ -9,6 +9,8 @@ import click
 
 import ddbkit
 
+from . import runner
+
 if TYPE_CHECKING:
     from ddbkit import ConnectionSpec, Database, Table
 
@@ -43,6 +45,7 @@ class CliState:
     def db(self) -> Database:
         if self._db is None:
             self._db = ddbkit.connect(self.spec())
+            runner.resume_collection()  # start-up is over: the command's own work begins
         return self._db
 
     def argv(self) -> list[str]:
