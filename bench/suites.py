@@ -798,8 +798,13 @@ CLI_WARMUP = 2
 
 def cli_env(workdir: Path) -> dict[str, str]:
     """The same environment for ddbkit and the AWS CLI: dummy keys and region, no profile or
-    config file of the user's, no instance-metadata lookups."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    config file of the user's, no instance-metadata lookups; bytecode is written and used (pip
+    compiled the AWS CLI's at install; an editable ddbkit's is written by the warm-up run)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("AWS_") and k != "PYTHONDONTWRITEBYTECODE"
+    }
     env.update(
         AWS_ACCESS_KEY_ID=ACCESS_KEY,
         AWS_SECRET_ACCESS_KEY=SECRET_KEY,
