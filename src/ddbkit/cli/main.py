@@ -59,8 +59,9 @@ class _LazyGroup(runner.Group):
             if cmd_name in COMMANDS:
                 self._load(cmd_name)
             else:  # an unknown name: load them all, so "Did you mean ...?" knows every command
-                for name in COMMANDS.keys() - self.commands.keys():
-                    self._load(name)
+                for name in COMMANDS:
+                    if name not in self.commands:
+                        self._load(name)
         return self.commands.get(cmd_name)
 
     def _load(self, name: str) -> None:
