@@ -6,7 +6,7 @@ limits of this machine, interleaved and repeated. The targets are ratios measure
 because this 2-core machine is shared and DynamoDB Local competes with the client for the cores.
 
     .venv/bin/python bench/bench.py [--items N | --quick] [--only SECTION]
-                                    [--faults] [--rss-items M] [--json FILE]
+                                    [--faults] [--rss-items M] [--cli-runs K] [--json FILE]
 """
 
 from __future__ import annotations
@@ -33,11 +33,13 @@ from bench.measure import log  # noqa: E402
 from bench.rawhttp import RawClient  # noqa: E402
 from bench.suites import Context, Section  # noqa: E402
 
-SECTIONS = ("scan", "import", "export", "rss", "faults", "sql", "async", "transport")
+SECTIONS = ("scan", "import", "export", "rss", "faults", "sql", "cli", "async", "transport")
 DEFAULT_ITEMS = 100_000
 QUICK_ITEMS = 10_000
 DEFAULT_REPS = 3
 QUICK_REPS = 2
+CLI_RUNS = 15
+QUICK_CLI_RUNS = 7
 LABEL_WIDTH = 66
 
 
@@ -65,6 +67,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--rss-items", type=int, help="load this many items into a table of its own for the RSS run"
     )
     parser.add_argument("--repeat", type=int, help="runs per measurement (best is reported)")
+    parser.add_argument(
+        "--cli-runs",
+        type=int,
+        help=f"runs of each command in the cli section (median; default {CLI_RUNS}, "
+        f"{QUICK_CLI_RUNS} with --quick)",
+    )
     parser.add_argument("--segments", type=int, help="segments for ddbkit export (default: best)")
     parser.add_argument(
         "--page-limit",
@@ -80,9 +88,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.items = QUICK_ITEMS if args.quick else DEFAULT_ITEMS
     if args.repeat is None:
         args.repeat = QUICK_REPS if args.quick else DEFAULT_REPS
+    if args.cli_runs is None:
+        args.cli_runs = QUICK_CLI_RUNS if args.quick else CLI_RUNS
     if args.page_limit < 0:
         parser.error("--page-limit must be 0 or more")
-    for name in ("items", "repeat", "segments", "rss_items"):
+    for name in ("items", "repeat", "segments", "rss_items", "cli_runs"):
         value = getattr(args, name)
         if value is not None and value < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
@@ -90,9 +100,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def wanted(args: argparse.Namespace) -> list[str]:
-    chosen = (
-        set(args.only) if args.only else {"scan", "import", "export", "rss", "async", "transport"}
-    )
+    default = {"scan", "import", "export", "rss", "cli", "async", "transport"}
+    chosen = set(args.only) if args.only else default
     if args.faults:
         chosen.add("faults")
     return [name for name in SECTIONS if name in chosen]
@@ -135,10 +144,11 @@ def print_target(target: suites.Target) -> None:
     elif target.unit == "":
         shown = "ok" if target.passed else "WRONG"
     elif target.unit == "MB":
-        shown = f"{target.value:.0f} MB (target < {target.threshold:.0f} MB)"
+        shown = f"{target.value:.0f} MB (target {target.comparison} {target.threshold:.0f} MB)"
+    elif target.unit == "s":
+        shown = f"{target.value:.3f} s (target {target.comparison} {target.threshold:.2f} s)"
     else:
-        comparison = ">=" if target.higher_is_better else "<="
-        shown = f"{target.value:.2f}x (target {comparison} {target.threshold:.2f}x)"
+        shown = f"{target.value:.2f}x (target {target.comparison} {target.threshold:.2f}x)"
     detail = f"  [{target.detail}]" if target.detail else ""
     print(f"  {target.verdict:<10} {target.name}: {shown}{detail}")
 
@@ -182,6 +192,7 @@ def build_context(args: argparse.Namespace, endpoint_url: str, workdir: Path, pi
         page_limit=args.page_limit or None,
         rss_items=args.rss_items,
         engine_pid=pid,
+        cli_runs=args.cli_runs,
     )
 
 
@@ -264,6 +275,8 @@ def run(args: argparse.Namespace, report: dict[str, Any]) -> None:
                 section = suites.rss_section(ctx, suites.export_segments(ctx, scan))
             elif name == "sql":
                 section = suites.sql_section(ctx)
+            elif name == "cli":
+                section = suites.cli_section(ctx)
             elif name == "async":
                 section = async_suites.async_section(ctx)
             elif name == "transport":

@@ -1,4 +1,5 @@
-"""The measured sections: scan, import, export, rss, and the same import/export under faults."""
+"""The measured sections: scan, import, export, rss, the same import/export under faults, sql,
+and the command line's start-up (cli)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import contextlib
 import importlib
 import itertools
 import json
+import os
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -19,7 +23,7 @@ from bench import baselines, data, verify
 from bench.baselines import Boto3
 from bench.data import Item, Wire
 from bench.measure import UNAVAILABLE, Result, Variant, best_of, log, run_interleaved
-from bench.rawhttp import RawClient
+from bench.rawhttp import ACCESS_KEY, REGION, SECRET_KEY, RawClient
 
 RAW_SEGMENTS = (1, 2, 4, 8)
 DDBKIT_SEGMENTS = (2, 4, 8)
@@ -40,7 +44,8 @@ FAULTS: dict[str, Any] = {
 
 @dataclass
 class Target:
-    """One goal of the issue: ``value`` against ``threshold`` (``>=`` for ratios, ``<`` for MB)."""
+    """One goal of the issue: ``value`` against ``threshold`` (``>=`` for ratios, ``<`` for MB;
+    ``<=`` for what must be ``at_most`` the threshold, like start-up times)."""
 
     name: str
     value: float | None
@@ -48,6 +53,13 @@ class Target:
     higher_is_better: bool = True
     unit: str = "x"
     detail: str = ""
+    at_most: bool = False
+
+    @property
+    def comparison(self) -> str:
+        if self.higher_is_better:
+            return ">="
+        return "<=" if self.at_most else "<"
 
     @property
     def passed(self) -> bool | None:
@@ -55,6 +67,8 @@ class Target:
             return None
         if self.higher_is_better:
             return self.value >= self.threshold
+        if self.at_most:
+            return self.value <= self.threshold
         return self.value < self.threshold
 
     @property
@@ -66,7 +80,7 @@ class Target:
             "name": self.name,
             "value": None if self.value is None else round(self.value, 3),
             "threshold": self.threshold,
-            "comparison": ">=" if self.higher_is_better else "<",
+            "comparison": self.comparison,
             "unit": self.unit,
             "verdict": self.verdict,
             "detail": self.detail,
@@ -122,6 +136,7 @@ class Context:
     page_limit: int | None = baselines.PAGE_LIMIT
     rss_items: int | None = None
     engine_pid: int | None = None
+    cli_runs: int = 15
     _names: itertools.count[int] = field(default_factory=itertools.count)
 
     def fresh_name(self, kind: str) -> str:
@@ -359,6 +374,7 @@ def import_section(ctx: Context) -> Section:
                 None if cpu is None or not raw_cpu else cpu / raw_cpu,
                 1.3,
                 higher_is_better=False,
+                at_most=True,
             )
         )
     return section
@@ -783,5 +799,171 @@ def sql_section(ctx: Context) -> Section:
     ]
     section.notes.append(
         "every run's answer is checked against the aggregation of the generated items"
+    )
+    return section
+
+
+# ---------------------------------------------------------------------------------------------
+# CLI start-up
+
+CLI_GET_GOAL = 0.50
+CLI_VERSION_GOAL_S = 0.15
+CLI_WARMUP = 2
+
+
+def cli_env(workdir: Path) -> dict[str, str]:
+    """The same environment for ddbkit and the AWS CLI: dummy keys and region, no profile or
+    config file of the user's, no instance-metadata lookups; bytecode is written and used (pip
+    compiled the AWS CLI's at install; an editable ddbkit's is written by the warm-up run)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("AWS_") and k != "PYTHONDONTWRITEBYTECODE"
+    }
+    env.update(
+        AWS_ACCESS_KEY_ID=ACCESS_KEY,
+        AWS_SECRET_ACCESS_KEY=SECRET_KEY,
+        AWS_DEFAULT_REGION=REGION,
+        AWS_REGION=REGION,
+        AWS_CONFIG_FILE=str(workdir / "no-aws-config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(workdir / "no-aws-credentials"),
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    return env
+
+
+def _wall(argv: list[str], env: dict[str, str]) -> float:
+    """Seconds from start to exit of one run of ``argv``; it must exit 0."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        last = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+        raise RuntimeError(f"{Path(argv[0]).name} exited {done.returncode}: {last[0]}")
+    return elapsed
+
+
+def _first_output(argv: list[str], env: dict[str, str]) -> Any:
+    done = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, check=True)
+    return json.loads(done.stdout)
+
+
+def _timed(key: str, label: str, seconds: list[float]) -> Result:
+    return Result(key, label, 1, seconds)
+
+
+def _seconds_row(label: str, result: Result) -> Row:
+    seconds = result.seconds
+    return Row(
+        f"{label:<52} median {statistics.median(seconds):.3f} s  "
+        f"(min {min(seconds):.3f} s, {len(seconds)} runs)",
+        None,
+    )
+
+
+def cli_section(ctx: Context) -> Section:
+    """Wall time of one ``ddbkit get`` beside one ``aws dynamodb get-item`` (paired, alternating,
+    median of N each), and of ``ddbkit --version``: what a person waits for at the prompt."""
+    runs = ctx.cli_runs
+    section = Section("cli", f"command-line start-up: median wall time of {runs} runs each")
+    bin_dir = Path(sys.executable).parent
+    ddbkit = shutil.which("ddbkit", path=str(bin_dir))
+    aws = shutil.which("aws", path=str(bin_dir))
+    get_target = Target(
+        "ddbkit get / aws dynamodb get-item (median wall time)",
+        None,
+        CLI_GET_GOAL,
+        higher_is_better=False,
+        at_most=True,
+    )
+    version_target = Target(
+        "ddbkit --version (median wall time)",
+        None,
+        CLI_VERSION_GOAL_S,
+        higher_is_better=False,
+        unit="s",
+        at_most=True,
+    )
+    section.targets = [get_target, version_target]
+    if ddbkit is None:
+        get_target.detail = version_target.detail = f"no ddbkit command in {bin_dir}"
+        return section
+    env = cli_env(ctx.workdir)
+    table = ctx.fresh_name("cli")
+    ctx.create_table(table)
+    try:
+        item = ctx.items[0]
+        baselines.raw_write(ctx.raw, table, [ctx.wire[0]], threads=1)
+        pk, sk = data.key_of(item)
+        get = [ddbkit, "--endpoint-url", ctx.endpoint_url, "get", table, f"pk={pk}", f"sk={sk}"]
+        got = _first_output(get, env)  # also the warm-up: bytecode and page cache
+        if (got.get("pk"), got.get("sk")) != (pk, sk):
+            raise RuntimeError(f"ddbkit get printed {str(got)[:200]}, not the item")
+        version = [ddbkit, "--version"]
+        floor = [sys.executable, "-c", "pass"]
+        _wall(version, env)
+        timings: dict[str, list[float]] = {"ddbkit.get": [], "ddbkit.version": [], "python": []}
+        pairs = [("ddbkit.get", get)]
+        if aws is None:
+            get_target.detail = (
+                f"no aws command in {bin_dir} (the AWS CLI v1: pip install awscli; ./run bench "
+                "installs it)"
+            )
+        else:
+            key = json.dumps({"pk": {"S": pk}, "sk": {"N": str(sk)}})
+            aws_get = [
+                aws,
+                "dynamodb",
+                "get-item",
+                "--endpoint-url",
+                ctx.endpoint_url,
+                "--table-name",
+                table,
+                "--key",
+                key,
+            ]
+            reply = _first_output(aws_get, env)
+            if reply.get("Item", {}).get("pk") != {"S": pk}:
+                raise RuntimeError(f"aws get-item printed {str(reply)[:200]}, not the item")
+            pairs.append(("aws.get", aws_get))
+            timings["aws.get"] = []
+        for _ in range(CLI_WARMUP):  # untimed: the engine's JIT warms to GetItem too
+            for _name, argv in pairs:
+                _wall(argv, env)
+        for run in range(runs):
+            # Paired and alternating: a burst of load on this shared machine hits both.
+            for name, argv in pairs if run % 2 == 0 else pairs[::-1]:
+                timings[name].append(_wall(argv, env))
+            timings["ddbkit.version"].append(_wall(version, env))
+            timings["python"].append(_wall(floor, env))
+            log(
+                f"[{run + 1}/{runs}] "
+                + ", ".join(f"{name} {seconds[-1]:.3f} s" for name, seconds in timings.items())
+            )
+    finally:
+        ctx.drop_table(table)
+
+    labels = {
+        "aws.get": "(a) aws dynamodb get-item (AWS CLI v1)",
+        "ddbkit.get": "(b) ddbkit get TABLE KEY",
+        "ddbkit.version": "(c) ddbkit --version",
+        "python": "    python -c pass (the interpreter's own start-up)",
+    }
+    for name, label in labels.items():
+        if name in timings:
+            section.results[name] = _timed(name, label, timings[name])
+            section.rows.append(_seconds_row(label, section.results[name]))
+    median = {name: statistics.median(seconds) for name, seconds in timings.items()}
+    if "aws.get" in median:
+        get_target.value = median["ddbkit.get"] / median["aws.get"]
+        get_target.detail = (
+            f"{median['ddbkit.get']:.3f} s / {median['aws.get']:.3f} s, both on {REGION} "
+            "with the same dummy keys"
+        )
+    version_target.value = median["ddbkit.version"]
+    section.notes.append(
+        "every get is checked once for the item; each run is a new process, as at a prompt"
     )
     return section

@@ -90,7 +90,7 @@ def run_in_process(
     stdin: str | bytes = b"",
 ) -> Outcome:
     """``ddbkit ARGV`` in this process; an exception escaping ``run()`` becomes its traceback."""
-    from ddbkit.cli import main
+    from ddbkit.cli import main, runner
 
     data = stdin.encode("utf-8", "surrogatepass") if isinstance(stdin, str) else stdin
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
@@ -107,7 +107,7 @@ def run_in_process(
         code = -1
         escaped = traceback.format_exc()
     finally:
-        main._debug = False
+        runner.show_tracebacks(False)
     seconds = time.monotonic() - began
     captured = capfd.readouterr()
     return Outcome(code, captured.out, captured.err + escaped, seconds)

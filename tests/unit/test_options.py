@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ddbkit.cli.args import SettingType
+from ddbkit.cli.flags import SettingType
 from ddbkit.errors import ValidationError
 from ddbkit.options import LIMIT, RATE, SEGMENTS, WORKERS
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich import box
@@ -13,26 +13,26 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from ddbkit.formats.csv import value_cell
-from ddbkit.jobs.anatomy import (
+from ddbkit.models import format_bytes
+from ddbkit.options import RATE, SEGMENTS
+from ddbkit.present import value_cell
+from ddbkit.workflows.anatomy import (
     DEFAULT_SAMPLE,
-    HotKey,
-    SchemaReport,
-    StatsReport,
     check_plot_path,
-    format_bytes,
     plot_stats,
     require_plot,
     table_schema,
     table_stats,
 )
-from ddbkit.options import RATE, SEGMENTS
 
-from .args import setting_option
+from .flags import setting_option
 from .output import explicit_format, write_record
 from .progress import table_progress
 from .report import safe
 from .state import state
+
+if TYPE_CHECKING:
+    from ddbkit import HotKey, SchemaReport, StatsReport
 
 F = TypeVar("F", bound=Callable[..., Any])
 

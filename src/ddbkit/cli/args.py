@@ -6,47 +6,11 @@ import base64
 import binascii
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
-from typing import IO, TYPE_CHECKING, Any, TypeVar
-
-import click
+from typing import IO, Any
 
 from ddbkit.errors import ValidationError
-from ddbkit.expr.where import param_targets
 from ddbkit.models import KeySchema, TableInfo
-from ddbkit.options import Setting
-from ddbkit.values.jsonvalues import loads_exact, loads_typed
-
-if TYPE_CHECKING:  # click >= 8.2 types ParamType by its value; older click cannot subscript it
-    _ParamType = click.ParamType[Any]
-else:
-    _ParamType = click.ParamType
-
-
-class SettingType(_ParamType):
-    """A numeric option checked by the library's own :class:`~ddbkit.options.Setting`."""
-
-    def __init__(self, setting: Setting) -> None:
-        self.setting = setting
-        self.name = "integer" if setting.integer else "number"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        given = value
-        try:
-            if isinstance(value, str):
-                value = int(value) if self.setting.integer else float(value)
-            return self.setting.check(value)
-        except (ValueError, ValidationError):  # ValidationError is a ValueError: both say why
-            self.fail(f"{given!r}: {self.setting.flag} {self.setting.expects()}", param, ctx)
-
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def setting_option(setting: Setting, *, help: str | None = None, **kwargs: Any) -> Callable[[F], F]:
-    """The one declaration of a numeric option: flag, range and help from the library."""
-    return click.option(
-        setting.flag, type=SettingType(setting), help=help or setting.help, **kwargs
-    )
+from ddbkit.present import loads_exact, loads_typed, param_targets
 
 
 def parse_key(args: Sequence[str], keys: KeySchema) -> dict[str, Any]:
@@ -73,24 +37,10 @@ def parse_key(args: Sequence[str], keys: KeySchema) -> dict[str, Any]:
     return key
 
 
-PARAM_HELP = (
-    "A value for :NAME in the condition, bound, never spliced into the text. Typed like KEY "
-    "arguments where :NAME is compared with a key attribute; otherwise JSON if it reads as JSON "
-    '(30, true, null, "007", [1,2]), else plain text. Repeat for more.'
-)
-
-
-def param_option(func: F) -> F:
-    """``--param NAME=VALUE`` for every command that takes a condition."""
-    return click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help=PARAM_HELP)(
-        func
-    )
-
-
 def parse_params(
     texts: Sequence[str], info: Callable[[], TableInfo], *conditions: str | None
 ) -> dict[str, Any] | None:
-    """``--param`` values as Python values (None if there are none); see PARAM_HELP.
+    """``--param`` values as Python values (None if there are none); see flags.PARAM_HELP.
 
     ``info`` is asked for the table's keys only when a parameter meets a key attribute.
     """

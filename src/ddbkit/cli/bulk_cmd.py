@@ -10,11 +10,12 @@ import click
 
 from ddbkit import connect
 from ddbkit.errors import ValidationError
-from ddbkit.formats import FORMATS, READABLE_FORMATS
 from ddbkit.options import RATE, SEGMENTS, WORKERS, WRITE_RATE
+from ddbkit.present import EXPORT_FORMATS, IMPORT_FORMATS, format_from_path
 from ddbkit.workflows.maintenance import copy_table, truncate
 
-from .args import param_option, parse_params, setting_option, split_attributes
+from .args import parse_params, split_attributes
+from .flags import param_option, setting_option
 from .progress import progress_bar, show_progress, table_progress
 from .report import print_summary
 from .state import state
@@ -47,7 +48,7 @@ exactly once.
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(FORMATS),
+    type=click.Choice(EXPORT_FORMATS),
     default=None,
     help="Default: from the file name, else jsonl.",
 )
@@ -72,8 +73,6 @@ def export(
     force: bool,
     quiet: bool,
 ) -> None:
-    from ddbkit.formats import format_from_path
-
     if target is None:
         if sys.stdout.isatty():
             raise ValidationError("give a file with -o FILE (or -o - to print to stdout)")
@@ -110,7 +109,7 @@ def export(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(READABLE_FORMATS),
+    type=click.Choice(IMPORT_FORMATS),
     default=None,
     help="Default: from the file name, else jsonl.",
 )

@@ -6,25 +6,20 @@ import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ddbkit.errors import ValidationError
-from ddbkit.table import Table
-from ddbkit.values.jsonvalues import dumps_plain
-from ddbkit.workflows.maintenance import delete_where, preview_delete
+from ddbkit.present import dumps_plain
 
-from .args import (
-    param_option,
-    parse_item,
-    parse_key,
-    parse_params,
-    read_items,
-    split_attributes,
-)
-from .output import choose_format, output_options, write_item
+from .args import parse_item, parse_key, parse_params, read_items, split_attributes
+from .flags import output_options, param_option
+from .output import choose_format, write_item
 from .state import state
+
+if TYPE_CHECKING:
+    from ddbkit import Table
 
 KEY_HELP = "KEY is NAME=VALUE per key attribute (typed by the key schema) or a JSON object."
 
@@ -208,6 +203,8 @@ def _delete_where(
     undo_path: Path | None,
     yes: bool,
 ) -> None:
+    from ddbkit.workflows.maintenance import delete_where, preview_delete
+
     preview = preview_delete(t, where, params)
     click.echo(f"{preview.count:,} items match", err=True)
     for sample in preview.sample_keys:

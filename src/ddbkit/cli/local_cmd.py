@@ -130,3 +130,6 @@ def install() -> None:
     """Install DynamoDB Local into the per-user cache (done by 'start' when needed)."""
     folder = engine.install(progress=_progress)
     click.echo(f"DynamoDB Local is in {folder} (from {engine.installed_source(folder)})")
+
+
+COMMANDS = [local]

@@ -1,47 +1,77 @@
-"""The ``ddbkit`` command: global options, command registry, and the error edge.
+"""The ``ddbkit`` command: global options and the command registry.
 
-Library errors become one line on stderr and exit 1 here, and only here; usage errors exit 2.
-A traceback is printed only with ``--debug``, which never enables botocore's own logging (that
-would print request signatures).
+A command's module is imported only when that command runs (or help lists it), so each command
+pays for its own imports and ``ddbkit --version`` for none. The error edge (library errors as one
+line and an exit status) is :mod:`.runner`.
 """
 
 from __future__ import annotations
 
+import gc
+import importlib
 import logging
 import sys
-import traceback
 from collections.abc import Sequence
-from typing import Any
 
 import click
 
 from ddbkit import __version__
-from ddbkit.errors import DdbkitError, Interrupted
 from ddbkit.options import CONNECT_TIMEOUT, MAX_ATTEMPTS, READ_TIMEOUT
-from ddbkit.write.batch import WriteSummary
 
-from . import report
-from .args import setting_option
-from .output import FORMATS
+from . import report, runner
+from .flags import FORMATS, setting_option
 from .state import CliState
 
-_debug = False
+# Every command, by name, and the module (in this package) whose COMMANDS list holds it.
+COMMANDS: dict[str, str] = {
+    "tables": "tables_cmd",
+    "info": "tables_cmd",
+    "create-table": "tables_cmd",
+    "delete-table": "tables_cmd",
+    "get": "items_cmd",
+    "put": "items_cmd",
+    "delete": "items_cmd",
+    "update": "items_cmd",
+    "query": "read_cmd",
+    "scan": "read_cmd",
+    "find": "read_cmd",
+    "count": "read_cmd",
+    "export": "bulk_cmd",
+    "import": "bulk_cmd",
+    "copy": "bulk_cmd",
+    "truncate": "bulk_cmd",
+    "schema": "anatomy_cmd",
+    "stats": "anatomy_cmd",
+    "sql": "sql_cmd",
+    "demo": "demo_cmd",
+    "local": "local_cmd",
+}
 
 
-class _ReaderGone(Exception):
-    """stdout's reader (``| head``) went away: carried past click, which would exit 1 for it."""
+class _LazyGroup(runner.Group):
+    """The root group: each command is loaded from its module when first asked for."""
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMANDS})
 
-class _Group(click.Group):
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except BrokenPipeError as exc:
-            raise _ReaderGone from exc
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            if cmd_name in COMMANDS:
+                self._load(cmd_name)
+            else:  # an unknown name: load them all, so "Did you mean ...?" knows every command
+                for name in COMMANDS:
+                    if name not in self.commands:
+                        self._load(name)
+        return self.commands.get(cmd_name)
+
+    def _load(self, name: str) -> None:
+        module = importlib.import_module(f"{__package__}.{COMMANDS[name]}")
+        for command in module.COMMANDS:
+            self.add_command(command)
 
 
 @click.group(
-    cls=_Group,
+    cls=_LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.option(
@@ -80,8 +110,7 @@ def cli(
     max_attempts: int | None,
 ) -> None:
     """DynamoDB made easy: tables, items, queries and scans with plain values."""
-    global _debug
-    _debug = debug
+    runner.show_tracebacks(debug)
     _show_library_notes(debug)
     ctx.obj = CliState(
         endpoint_url, region, profile, local, debug, connect_timeout, read_timeout, max_attempts
@@ -112,99 +141,18 @@ def _show_library_notes(debug: bool) -> None:
     logger.propagate = False
 
 
-def _register() -> None:
-    from . import (
-        anatomy_cmd,
-        bulk_cmd,
-        demo_cmd,
-        items_cmd,
-        local_cmd,
-        read_cmd,
-        sql_cmd,
-        tables_cmd,
-    )
-
-    for module in (tables_cmd, items_cmd, read_cmd, bulk_cmd, anatomy_cmd, sql_cmd, demo_cmd):
-        for command in module.COMMANDS:
-            cli.add_command(command)
-    cli.add_command(local_cmd.local)
-
-
-_register()
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the command line and exit with its status."""
-    sys.exit(run(argv))
+    runner.pause_collection()  # until the connection is made (state.CliState.db)
+    try:
+        status = run(argv)
+    finally:
+        # The process ends here: the interpreter's last collection would walk every object
+        # again only to free what exiting frees anyway.
+        gc.freeze()
+    sys.exit(status)
 
 
 def run(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status instead of exiting.
-
-    The one error edge: library errors are one ``error:`` line and exit 1, usage errors one
-    line and exit 2, Ctrl-C what the job did and how to go on, exit 130. Anything else is a bug:
-    one line asking for a report (``--debug`` shows the traceback), never a bare traceback.
-    """
-    try:
-        result = cli.main(
-            args=list(argv) if argv is not None else None, prog_name="ddbkit", standalone_mode=False
-        )
-    except click.UsageError as exc:
-        where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
-        report.error(f"{exc.format_message()}{where}")
-        return exc.exit_code
-    except click.ClickException as exc:
-        report.error(exc.format_message())
-        return exc.exit_code
-    except click.exceptions.Abort as exc:
-        # click turns Ctrl-C into Abort; the job's own account of it rides along as the cause.
-        return _interrupted(exc.__cause__ or exc.__context__)
-    except KeyboardInterrupt as exc:
-        return _interrupted(exc)
-    except BrokenPipeError:
-        # The reader (e.g. `| head`) went away: not an error of ours. Point stdout at devnull so
-        # the interpreter's final flush does not complain again.
-        _silence_stdout()
-        return 0
-    except _ReaderGone:
-        _silence_stdout()
-        return 0
-    except DdbkitError as exc:
-        if _debug:
-            traceback.print_exc()
-        summary = getattr(exc, "summary", None)
-        if isinstance(summary, WriteSummary):
-            report.print_summary(summary)
-        report.error(str(exc))
-        return 1
-    except OSError as exc:  # the terminal, stdout or a file failed under us (disk full...)
-        if _debug:
-            traceback.print_exc()
-        report.error(f"{exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}")
-        return 1
-    except Exception as exc:
-        if _debug:
-            traceback.print_exc()
-        report.error(
-            f"internal error ({type(exc).__name__}: {exc}): please report it; "
-            "--debug shows the traceback"
-        )
-        return 1
-    return result if isinstance(result, int) else 0
-
-
-def _interrupted(exc: BaseException | None) -> int:
-    if isinstance(exc, Interrupted):
-        if isinstance(exc.summary, WriteSummary):
-            report.print_summary(exc.summary)
-        click.echo(f"interrupted: {report.safe(exc.message)}", err=True)
-    else:
-        click.echo("interrupted", err=True)
-    return 130
-
-
-def _silence_stdout() -> None:
-    import os
-
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    """Run the command line; return the exit status instead of exiting (see :func:`runner.run`)."""
+    return runner.run(cli, argv)

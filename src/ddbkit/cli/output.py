@@ -1,54 +1,27 @@
-"""Printing items and records: one set of output options shared by every command that prints.
+"""Printing items and records in the format of the shared ``--output`` option (cli/flags.py).
 
 Items stream: jsonl and json print each item as it arrives, a terminal table prints in chunks,
 and csv spills items to a temporary file while it learns the columns, so no format holds the
-whole result in memory.
+whole result in memory. rich is imported only for the table format (it is slow to import).
 """
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, TextIO, TypeVar
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
-from rich.console import Console
-from rich.table import Table as RichTable
-from rich.text import Text
 
-from ddbkit.formats.csv import CsvWriter, value_cell
-from ddbkit.values.jsonvalues import dumps_plain, dumps_typed
+from ddbkit import present
+from ddbkit.present import dumps_plain, dumps_typed, readable_order
 
 from .report import safe
 
-FORMATS = ("table", "json", "jsonl", "csv")
+if TYPE_CHECKING:
+    from rich.text import Text
+
 TABLE_CHUNK = 100
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def output_options(func: F) -> F:
-    """``--output`` and ``--typed`` for a command that prints items."""
-
-    @click.option(
-        "--output",
-        "-o",
-        "output",
-        type=click.Choice(FORMATS),
-        default=None,
-        help="table (default on a terminal), json, jsonl (default when piped) or csv.",
-    )
-    @click.option(
-        "--typed",
-        is_flag=True,
-        default=False,
-        help='Print DynamoDB JSON ({"S": ...}) instead of plain JSON values.',
-    )
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return func(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def explicit_format(requested: str | None) -> str | None:
@@ -75,14 +48,9 @@ def cell(value: Any, typed: bool = False) -> Text:
     A rich Text, never a plain string: rich would read "[b]" in user data as markup; and
     control characters are shown as escapes, never sent to the terminal (cli/report.py).
     """
-    return Text(safe(dumps_typed(value) if typed else value_cell(value)))
+    from rich.text import Text
 
-
-def readable_order(item: Mapping[str, Any], first: Sequence[str]) -> dict[str, Any]:
-    """Key attributes first, then the rest by name: DynamoDB returns attributes in hash order."""
-    ordered = {name: item[name] for name in first if name in item}
-    ordered.update((name, item[name]) for name in sorted(item) if name not in ordered)
-    return ordered
+    return Text(safe(dumps_typed(value) if typed else present.value_cell(value)))
 
 
 def write_items(
@@ -140,7 +108,7 @@ def _write_csv(
     # The one CSV writer (formats/csv.py): it spills rows to a temporary file until the header,
     # which needs every attribute name, is known; memory stays flat.
     out.flush()
-    writer = CsvWriter(out.buffer, first_columns=first)
+    writer = present.CsvWriter(out.buffer, first_columns=first)
     count = 0
     try:
         for item in items:
@@ -158,6 +126,10 @@ def _write_csv(
 def _write_tables(
     items: Iterable[Mapping[str, Any]], typed: bool, first: Sequence[str], out: TextIO
 ) -> int:
+    from rich.console import Console
+    from rich.table import Table as RichTable
+    from rich.text import Text
+
     console = Console(file=out, soft_wrap=False)
     count = 0
     for chunk in _chunks(items, TABLE_CHUNK):
@@ -193,6 +165,10 @@ def write_item(
     if fmt == "json":
         click.echo(_json(item, typed, indent=True))
     elif fmt == "table":
+        from rich.console import Console
+        from rich.table import Table as RichTable
+        from rich.text import Text
+
         table = RichTable(show_header=True, header_style="bold")
         table.add_column("attribute")
         table.add_column("value", overflow="fold")

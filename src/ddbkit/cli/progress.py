@@ -24,7 +24,7 @@ from rich.progress import (
 from rich.text import Text
 
 if TYPE_CHECKING:
-    from ddbkit.table import Table
+    from ddbkit import Table
 
 
 class _RateColumn(TextColumn):

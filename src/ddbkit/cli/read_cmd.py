@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from ddbkit.options import LIMIT, RATE, SEGMENTS
-from ddbkit.read.paginate import ItemIterator
-from ddbkit.table import Table
 
-from .args import param_option, parse_params, setting_option, split_attributes
-from .output import choose_format, explicit_format, output_options, write_items, write_record
+from .args import parse_params, split_attributes
+from .flags import output_options, param_option, setting_option
+from .output import choose_format, explicit_format, write_items, write_record
 from .state import state
+
+if TYPE_CHECKING:
+    from ddbkit import ItemIterator, Table
 
 F = TypeVar("F", bound=Callable[..., Any])
 

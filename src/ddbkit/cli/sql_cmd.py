@@ -8,13 +8,11 @@ from typing import Any
 
 import click
 
-from ddbkit.integrations.sql.engine import SqlSession
-from ddbkit.integrations.sql.load import ql
-from ddbkit.integrations.sql.plan import duckdb_module
 from ddbkit.options import SEGMENTS
-from ddbkit.values.jsonvalues import loads_exact
+from ddbkit.present import loads_exact
+from ddbkit.workflows import sql
 
-from .args import setting_option
+from .flags import setting_option
 from .output import choose_format, write_items
 from .progress import progress_bar, show_progress
 from .state import state
@@ -52,19 +50,19 @@ def sql_command(
     ddbkit sql "SELECT * FROM 'export.jsonl' e JOIN users u ON u.id = e.id" -o csv
     ddbkit sql "SELECT * FROM orders" -o parquet --to orders.parquet
     """
-    duckdb = duckdb_module()
+    duckdb_error = sql.duckdb_error()
     db = state().db()
     try:
         if explain:
-            click.echo(SqlSession(db).explain(query))
+            click.echo(db.sql_explain(query))
             return
         with progress_bar("sql: reading", None, enabled=show_progress(quiet)) as advance:
-            relation = SqlSession(db, segments=segments, progress=advance).sql(query)
+            relation = sql.run_query(db, query, segments=segments, progress=advance)
         fmt = output or ("parquet" if target and target.endswith(".parquet") else None)
         if fmt == "parquet":
             if not target:
                 raise click.UsageError("--output parquet needs --to FILE")
-            _write_parquet(relation, target)
+            sql.write_parquet(relation, target)
             return
         fmt = choose_format(fmt) if target is None else (fmt or "jsonl")
         if target is None:
@@ -73,7 +71,7 @@ def sql_command(
             with open(target + ".tmp", "w", encoding="utf-8", newline="") as out:
                 write_items(_rows(relation), fmt, first_columns=relation.columns, out=out)
             os.replace(target + ".tmp", target)  # never a half-written file under the real name
-    except duckdb.Error as exc:
+    except duckdb_error as exc:
         raise click.ClickException(str(exc).splitlines()[0]) from exc
 
 
@@ -90,14 +88,6 @@ def _rows(relation: Any) -> Iterator[dict[str, Any]]:
                 value = row.get(name)
                 item[name] = loads_exact(value) if is_json and value is not None else value
             yield item
-
-
-def _write_parquet(relation: Any, target: str) -> None:
-    tmp = target + ".tmp"
-    relation.write_parquet(tmp) if hasattr(relation, "write_parquet") else relation.query(
-        "r", f"COPY (SELECT * FROM r) TO {ql(tmp)} (FORMAT parquet)"
-    )
-    os.replace(tmp, target)
 
 
 COMMANDS = [sql_command]

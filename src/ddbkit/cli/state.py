@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import click
 
-from ddbkit import ConnectionSpec
-from ddbkit.database import Database, connect
-from ddbkit.table import Table
-from ddbkit.transport.spec import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
+import ddbkit
+
+from . import runner
+
+if TYPE_CHECKING:
+    from ddbkit import ConnectionSpec, Database, Table
 
 
 @dataclass
@@ -28,19 +31,21 @@ class CliState:
 
     def spec(self) -> ConnectionSpec:
         """The global options as the library's ConnectionSpec (its defaults where not given)."""
-        return ConnectionSpec(
+        defaults = ddbkit.ConnectionSpec()
+        return ddbkit.ConnectionSpec(
             endpoint_url=self.endpoint_url,
             region=self.region,
             profile=self.profile,
             local=self.local,
-            connect_timeout=self.connect_timeout or DEFAULT_CONNECT_TIMEOUT,
-            read_timeout=self.read_timeout or DEFAULT_READ_TIMEOUT,
+            connect_timeout=self.connect_timeout or defaults.connect_timeout,
+            read_timeout=self.read_timeout or defaults.read_timeout,
             max_attempts=self.max_attempts,
         )
 
     def db(self) -> Database:
         if self._db is None:
-            self._db = connect(self.spec())
+            self._db = ddbkit.connect(self.spec())
+            runner.resume_collection()  # start-up is over: the command's own work begins
         return self._db
 
     def argv(self) -> list[str]:

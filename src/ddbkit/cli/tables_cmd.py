@@ -6,9 +6,10 @@ import sys
 
 import click
 
+import ddbkit
 from ddbkit.errors import ValidationError
-from ddbkit.jobs.tables import IndexSpec, parse_key_arg
 from ddbkit.models import STATS_NOTE, TableInfo, format_bytes
+from ddbkit.present import parse_key_arg
 
 from .output import choose_format, explicit_format, write_items, write_record
 from .report import safe
@@ -139,7 +140,8 @@ def create_table(
     """
     if (rcu is None) != (wcu is None):
         raise ValidationError("give both --rcu and --wcu")
-    indexes = [IndexSpec.parse(g) for g in gsi] + [IndexSpec.parse(x, local=True) for x in lsi]
+    parse = ddbkit.IndexSpec.parse
+    indexes = [parse(g) for g in gsi] + [parse(x, local=True) for x in lsi]
     state().db().create_table(
         name,
         partition_key=parse_key_arg(pk, "--pk"),

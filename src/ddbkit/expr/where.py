@@ -66,14 +66,14 @@ the column at fault.
 from __future__ import annotations
 
 import decimal
+import functools
 import re
 import string
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeAlias
-
-from boto3.dynamodb import conditions as boto3_conditions
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ddbkit.errors import ValidationError, WhereSyntaxError
 from ddbkit.expr.expressions import (
@@ -111,6 +111,9 @@ from ddbkit.expr.expressions import (
 )
 from ddbkit.values.serialize import to_attribute
 
+if TYPE_CHECKING:
+    from boto3.dynamodb.conditions import ConditionBase
+
 __all__ = [
     "MAX_NESTING",
     "Bindings",
@@ -128,7 +131,7 @@ __all__ = [
     "parse_where",
 ]
 
-WhereInput: TypeAlias = str | Condition | boto3_conditions.ConditionBase | None
+WhereInput: TypeAlias = "str | Condition | ConditionBase | None"
 
 # -- lexer --------------------------------------------------------------------------------------
 
@@ -978,7 +981,7 @@ def as_condition(where: WhereInput, params: Mapping[str, Any] | None = None) -> 
         raise ValidationError("params bind :name parameters in condition text only")
     if isinstance(where, CONDITION_TYPES):
         return where
-    if isinstance(where, boto3_conditions.ConditionBase):
+    if _is_boto3_condition(where):
         return from_boto3(where)
     raise ValidationError(
         "a condition is where-clause text, a ddbkit condition or a boto3 Key/Attr condition, "
@@ -987,47 +990,60 @@ def as_condition(where: WhereInput, params: Mapping[str, Any] | None = None) -> 
 
 
 # -- boto3 conditions ---------------------------------------------------------------------------
+# boto3 is imported only when a boto3 condition is met: importing it costs a command-line run
+# more than everything else ddbkit imports (it pulls in s3transfer and multiprocessing).
 
-_B = boto3_conditions
-_BOTO3_SIMPLE: dict[type, Callable[[Path], Condition]] = {
-    _B.AttributeExists: Exists,
-    _B.AttributeNotExists: NotExists,
-}
+
+@functools.cache
+def _conditions() -> Any:
+    from boto3.dynamodb import conditions
+
+    return conditions
+
+
+def _is_boto3_condition(value: Any) -> bool:
+    # Only a caller that has imported boto3's conditions can hold one: never import them to ask.
+    module = sys.modules.get("boto3.dynamodb.conditions")
+    return module is not None and isinstance(value, module.ConditionBase)
+
+
 _BOTO3_NAME_PIECE = re.compile(r"\[([0-9]+)\]|\.|[^.\[\]]+")
 
 
 def from_boto3(condition: Any) -> Condition:
     """The nodes of a boto3 condition (``Key("a").eq(1) & Attr("b").exists()``)."""
+    conditions = _conditions()
     values: Sequence[Any] = condition.get_expression()["values"]
-    if isinstance(condition, (_B.And, _B.Or)):
+    if isinstance(condition, (conditions.And, conditions.Or)):
         return _boto3_group(condition)
-    if isinstance(condition, _B.Not):
+    if isinstance(condition, conditions.Not):
         return Not(from_boto3(values[0]))
-    if isinstance(condition, _B.In):
+    if isinstance(condition, conditions.In):
         return In(_boto3_operand(values[0]), _boto3_options(values[1]))
-    if isinstance(condition, _B.ComparisonCondition):
+    if isinstance(condition, conditions.ComparisonCondition):
         operator = condition.get_expression()["operator"]
         return Compare(operator, _boto3_operand(values[0]), _boto3_operand(values[1]))
-    if isinstance(condition, _B.Between):
+    if isinstance(condition, conditions.Between):
         low, high = _boto3_operand(values[1]), _boto3_operand(values[2])
         return Between(_boto3_operand(values[0]), low, high)
-    if isinstance(condition, _B.BeginsWith):
+    if isinstance(condition, conditions.BeginsWith):
         return BeginsWith(_boto3_path_of(values[0]), _boto3_operand(values[1]))
-    if isinstance(condition, _B.Contains):
+    if isinstance(condition, conditions.Contains):
         return Contains(_boto3_path_of(values[0]), _boto3_operand(values[1]))
-    if isinstance(condition, _B.AttributeType):
+    if isinstance(condition, conditions.AttributeType):
         return AttributeType(_boto3_path_of(values[0]), values[1])
-    for boto3_class, build in _BOTO3_SIMPLE.items():
-        if isinstance(condition, boto3_class):
-            return build(_boto3_path_of(values[0]))
-    if isinstance(condition, _B.Size):
+    if isinstance(condition, conditions.AttributeExists):
+        return Exists(_boto3_path_of(values[0]))
+    if isinstance(condition, conditions.AttributeNotExists):
+        return NotExists(_boto3_path_of(values[0]))
+    if isinstance(condition, conditions.Size):
         raise ValidationError("a boto3 size() needs a comparison, like Attr('a').size().gt(3)")
     raise ValidationError(f"unsupported boto3 condition {type(condition).__name__}")
 
 
 def _boto3_group(condition: Any) -> Condition:
     # boto3 nests (a & b) & c; the same AND as a flat And, which is what parsing the text gives.
-    group = And if isinstance(condition, _B.And) else Or
+    group = And if isinstance(condition, _conditions().And) else Or
     items: list[Condition] = []
     for value in condition.get_expression()["values"]:
         item = from_boto3(value)
@@ -1042,17 +1058,21 @@ def _boto3_options(values: Any) -> tuple[Operand, ...]:
 
 
 def _boto3_operand(value: Any) -> Operand:
-    if isinstance(value, _B.Size):  # a Size is both a condition and an attribute in boto3
+    conditions = _conditions()
+    if isinstance(value, conditions.Size):  # a Size is both a condition and an attribute in boto3
         return Size(_boto3_path_of(value.get_expression()["values"][0]))
-    if isinstance(value, _B.ConditionBase):
+    if isinstance(value, conditions.ConditionBase):
         raise ValidationError(f"a boto3 {type(value).__name__} condition is not a value")
-    if isinstance(value, _B.AttributeBase):
+    if isinstance(value, conditions.AttributeBase):
         return _boto3_path(value.name)
     return Value(value)
 
 
 def _boto3_path_of(attribute: Any) -> Path:
-    if isinstance(attribute, _B.AttributeBase) and not isinstance(attribute, _B.ConditionBase):
+    conditions = _conditions()
+    if isinstance(attribute, conditions.AttributeBase) and not isinstance(
+        attribute, conditions.ConditionBase
+    ):
         return _boto3_path(attribute.name)
     raise ValidationError(f"expected a boto3 Key or Attr, got {type(attribute).__name__}")
 
