@@ -15,7 +15,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ddbkit import errors
-from ddbkit.integrations.sql import engine as sql_engine
 from ddbkit.jobs import tables as table_admin
 from ddbkit.jobs.tables import IndexSpec
 from ddbkit.models import check_table_name
@@ -219,14 +218,18 @@ class Database:
         the relation's own DuckDB connection, which lives as long as the relation does.
         ``segments`` sets the parallel scan's segment count (default: from the table's size).
         """
-        return sql_engine.sql(self, query, segments=segments)
+        from ddbkit.integrations.sql import engine  # here: only SQL needs it
+
+        return engine.sql(self, query, segments=segments)
 
     def sql_explain(self, query: str) -> str:
         """The DynamoDB requests ``sql(query)`` would send, and DuckDB's plan.
 
         Reads one page (up to 100 items) per table so the plan sees the real column types.
         """
-        return sql_engine.sql_explain(self, query)
+        from ddbkit.integrations.sql import engine
+
+        return engine.sql_explain(self, query)
 
 
 def is_loopback(url: str, local: bool = False) -> bool:

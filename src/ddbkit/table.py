@@ -12,9 +12,6 @@ from ddbkit import errors
 from ddbkit.expr.plan import Plan
 from ddbkit.expr.requests import ItemRequest, TableRequests, many
 from ddbkit.expr.where import WhereInput, as_condition
-from ddbkit.jobs.anatomy import SchemaReport, StatsReport, table_schema, table_stats
-from ddbkit.jobs.export import ExportResult, export_table
-from ddbkit.jobs.import_ import import_file
 from ddbkit.models import KeySchema, TableInfo
 from ddbkit.read.paginate import ItemIterator, count_items
 from ddbkit.read.segments import default_page_size
@@ -22,6 +19,8 @@ from ddbkit.values.jsonvalues import decode_reply
 from ddbkit.write.batch import BatchWriter, WriteSummary, get_many, settled
 
 if TYPE_CHECKING:
+    from ddbkit.jobs.anatomy import SchemaReport, StatsReport
+    from ddbkit.jobs.export import ExportResult
     from ddbkit.jobs.source import Catalog
 
 Item = dict[str, Any]
@@ -327,6 +326,8 @@ class Table:
         params: Mapping[str, Any] | None = None,
     ) -> ExportResult:
         """Write the items (matching ``where``) to a file; see :mod:`ddbkit.jobs.export`."""
+        from ddbkit.jobs.export import export_table  # here: a `get` need not load the jobs
+
         return export_table(
             self,
             target,
@@ -353,6 +354,8 @@ class Table:
         progress: Callable[[int], None] | None = None,
     ) -> WriteSummary:
         """Load a jsonl, ddb-json or csv file; rejected lines go to a reject file."""
+        from ddbkit.jobs.import_ import import_file
+
         return import_file(
             self,
             source,
@@ -375,6 +378,8 @@ class Table:
         rate_limit: float | None = None,
     ) -> SchemaReport:
         """Attribute names, the types seen (with counts), fill rates, examples, type conflicts."""
+        from ddbkit.jobs.anatomy import table_schema
+
         return table_schema(self, sample=sample, segments=segments, rate_limit=rate_limit)
 
     def stats(
@@ -385,6 +390,8 @@ class Table:
         rate_limit: float | None = None,
     ) -> StatsReport:
         """Item sizes, the largest items, partition-key skew (hot keys)."""
+        from ddbkit.jobs.anatomy import table_stats
+
         return table_stats(self, sample=sample, segments=segments, rate_limit=rate_limit)
 
     # -- DataFrames (the ``sql`` extra) --------------------------------------------------------

@@ -18,6 +18,7 @@ import threading
 import zlib
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import botocore
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
@@ -30,6 +31,7 @@ from ddbkit.transport.session import DEFAULT_POOL_SIZE, Resolved, resolve, shown
 from ddbkit.transport.spec import ConnectionSpec
 from ddbkit.transport.wire import (
     EndpointResolver,
+    Target,
     check_reply,
     encode,
     operation_name,
@@ -59,7 +61,7 @@ class SyncTransport:
         self.endpoint = shown_url(self.endpoint_url)
         self.region = resolved.region
         self.read_timeout = float(self.client.meta.config.read_timeout)
-        self.resolver = EndpointResolver(self.client)
+        self.resolver = EndpointResolver(self.client, _fixed_target(resolved))
         self._credentials: Any = None
         self._credentials_lock = threading.Lock()
         self.user_agent = user_agent()
@@ -183,6 +185,20 @@ class SyncTransport:
         if self._http is not None:
             self._http.close()
         self.client.close()
+
+
+def _fixed_target(resolved: Resolved) -> Target | None:
+    """The target of every operation when the caller named the endpoint itself: DynamoDB's
+    endpoint rules return a given endpoint unchanged. With FIPS or dual-stack asked for, the dry
+    run decides, as the botocore client would."""
+    url = resolved.spec.endpoint_url
+    session = resolved.session
+    if url is None or urlsplit(url).path not in ("", "/"):
+        return None
+    for flag in ("use_fips_endpoint", "use_dualstack_endpoint"):
+        if str(session.get_config_variable(flag)).lower() == "true":
+            return None
+    return Target(url.rstrip("/") + "/", "dynamodb", resolved.region)
 
 
 BAD_CHECKSUM = "ddbkit.bad_checksum"

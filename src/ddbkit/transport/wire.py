@@ -136,8 +136,11 @@ class EndpointResolver:
     FIPS and dual-stack settings and account-based endpoints resolve exactly as boto3's would.
     """
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, fixed: Target | None = None) -> None:
         self._client = client
+        # An endpoint URL given explicitly (no path, no FIPS or dual-stack asked for) resolves to
+        # itself under DynamoDB's rules: no dry run needed.
+        self._fixed = fixed
         self._targets: dict[tuple[str, str | None], Target] = {}
         self._lock = threading.Lock()
         self._capture = threading.local()
@@ -150,6 +153,8 @@ class EndpointResolver:
     ) -> Target:
         """The target of ``method`` (snake_case) on ``table``; ``params()`` gives a valid request
         for the first resolution (botocore validates it, so it must be the real one)."""
+        if self._fixed is not None:
+            return self._fixed
         key = (method, table)
         found = self._targets.get(key)
         if found is not None:
