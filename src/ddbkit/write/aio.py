@@ -149,7 +149,11 @@ class AsyncBatchWriter:
                     return
                 continue
             key, pending = prepared
-            await inboxes[hash(key) % len(inboxes)].put((key, pending))
+            inbox = inboxes[hash(key) % len(inboxes)]
+            try:
+                inbox.put_nowait((key, pending))
+            except asyncio.QueueFull:
+                await inbox.put((key, pending))
 
     async def _worker(self, inbox: Inbox) -> None:
         pending: dict[KeyId, Pending] = {}
@@ -193,17 +197,21 @@ class AsyncBatchWriter:
         loop = asyncio.get_running_loop()
         deadline: float | None = None
         while not closed and len(pending) < BATCH_WRITE_SIZE:
-            if pending and deadline is None:
-                deadline = loop.time() + BATCH_LINGER
             try:
-                if deadline is None:
+                entry = inbox.get_nowait()  # the common case: no timer, no suspension
+            except asyncio.QueueEmpty:
+                if not pending:
                     entry = await inbox.get()
-                elif deadline > loop.time():
-                    entry = await asyncio.wait_for(inbox.get(), deadline - loop.time())
                 else:
-                    entry = inbox.get_nowait()
-            except (asyncio.TimeoutError, asyncio.QueueEmpty):
-                break
+                    if deadline is None:
+                        deadline = loop.time() + BATCH_LINGER
+                    left = deadline - loop.time()
+                    if left <= 0:
+                        break
+                    try:
+                        entry = await asyncio.wait_for(inbox.get(), left)
+                    except asyncio.TimeoutError:
+                        break
             if entry is None:
                 return True
             key, item = entry
