@@ -29,7 +29,7 @@ from ddbkit.read.aio import AsyncItemIterator, count_items_async
 from ddbkit.read.paginate import Walk
 from ddbkit.read.segments import LOCAL_ENGINE_PAGE_SIZE
 from ddbkit.table import Table
-from ddbkit.transport.aio import AsyncTransport
+from ddbkit.transport.aio import AsyncTransport, import_aiohttp
 from ddbkit.transport.spec import ConnectionSpec
 from ddbkit.values.jsonvalues import decode_reply
 from ddbkit.write.aio import AsyncBatchWriter, get_many_async
@@ -44,6 +44,7 @@ def connect_async(spec: ConnectionSpec | None = None, **settings: Any) -> AsyncD
     Takes what :func:`ddbkit.connect` takes (a :class:`ConnectionSpec` or keyword settings).
     Needs the ``async`` extra: ``pip install 'ddbkit[async]'``.
     """
+    import_aiohttp()  # the missing extra is named before anything else is tried
     return AsyncDatabase(connect(spec, **settings), owned=True)
 
 

@@ -53,6 +53,11 @@ def check_endpoint_url(url: str) -> str:
     fix = "give it as http(s)://HOST[:PORT], e.g. http://127.0.0.1:8000"
     if not isinstance(url, str) or not url.strip():
         raise errors.ValidationError(f"the endpoint URL is empty: {fix}")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in url.strip()):
+        raise errors.ValidationError(
+            f"the endpoint URL {url.strip().encode('unicode_escape').decode()!r} holds a control "
+            f"character: {fix}"
+        )
     try:
         parts = urlsplit(url.strip())
         port = parts.port  # raises ValueError for a port out of range or not a number
