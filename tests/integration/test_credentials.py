@@ -1,16 +1,19 @@
-"""The lean transports sign with the credentials the AWS CLI would use: profile files, env keys.
+"""The lean transports sign with the credentials the AWS CLI would use, and never log them.
 
 Not ``local=True`` (which signs with dummy keys on purpose): a plain ``connect(endpoint_url=...,
 region=...)`` through tests/support/recorder.py in front of DynamoDB Local, with the
 credentials planted in the environment or in config and credentials files (monkeypatched, in
 tmp_path). Every request the proxy saw, the hot ones sent by the lean paths and the control-plane
 ones by botocore's client, names the expected access key in ``Credential=``, carries the
-expected session token, and has the signature the expected secret key makes for it.
+expected session token, and has the signature the expected secret key makes for it. The
+``ddbkit`` logger at DEBUG (what ``--debug`` prints; tests/integration/test_cli.py checks the
+command) shows requests and retries, never a key, a token, a signature or an item's values.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +25,7 @@ from botocore.credentials import Credentials
 import ddbkit
 from ddbkit.aio import connect_async
 from tests.conftest import TableFactory
+from tests.support.faultproxy import FaultProxy
 from tests.support.recorder import RecordingProxy, signed_with
 
 pytestmark = pytest.mark.integration
@@ -202,3 +206,61 @@ def test_a_signature_made_with_another_secret_does_not_match(
     other_token = Credentials(keys.access_key_id, keys.secret_access_key, keys.session_token + "x")
     assert not signed_with(put, other_secret, REGION)
     assert not signed_with(put, other_token, REGION)
+
+
+# -- what the logs show ---------------------------------------------------------------------------
+
+
+def test_the_ddbkit_logger_at_debug_shows_no_secret_or_signature_during_async_calls(
+    monkeypatch: pytest.MonkeyPatch,
+    clean_env: Path,
+    endpoint: str,
+    make_table: TableFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    table = make_table()
+    keys = Keys.made("logged")
+    plant_env(monkeypatch, keys)
+    private = f"PRIVATEvalue{uuid.uuid4().hex}"
+    # The first requests of each write meet a throttle, a 500 and a reset: retry lines too.
+    script = {op: ["throttle", "error_500", "reset"] for op in ("PutItem", "BatchWriteItem")}
+    caplog.set_level(logging.DEBUG, logger="ddbkit")
+
+    async def calls(url: str) -> list[str]:
+        failures: list[str] = []
+        async with connect_async(endpoint_url=url, region=REGION) as db:
+            t = db.table(table.name)
+            await t.put({"id": "a", "note": private})
+            await t.update({"id": "a"}, set="v = :v", params={"v": private})
+            assert (await t.get({"id": "a"}) or {})["v"] == private
+            await t.put_many({"id": f"m{n}", "note": private} for n in range(40))
+            assert len([i async for i in t.scan("note = :p", params={"p": private})]) == 41
+            assert len([i async for i in t.get_many([{"id": "a"}, {"id": "m1"}])]) == 2
+            assert [i async for i in t.query("id = :id", params={"id": private})] == []
+            for failing in (
+                t.put({"id": "a"}, condition="note <> :p", params={"p": private}),
+                db.table("no-such-table").get({"id": private}),
+                t.delete({"id": "a"}, condition="v = :x", params={"x": private + "x"}),
+            ):
+                with pytest.raises(ddbkit.DdbkitError) as raised:
+                    await failing
+                failures.append(str(raised.value))
+        return failures
+
+    with FaultProxy(endpoint, operations=set(script), script=script) as proxy:
+        failures = asyncio.run(calls(proxy.endpoint_url))
+        assert proxy.stats["reset"] == 2
+    records = [r for r in caplog.records if r.name.startswith("ddbkit")]
+    logged = "\n".join(r.getMessage() for r in records)
+    # The log is there: every request by operation, and the retries...
+    for method in ("put_item", "update_item", "get_item", "batch_write_item", "scan", "query"):
+        assert f"{method} {{" in logged, f"no debug line for {method}"
+    assert "batch_get_item {" in logged and "describe_table {" in logged
+    assert sum(m.startswith("retrying") for m in logged.splitlines()) >= 4
+    # ...with no credential, signature, Authorization header or item content in it.
+    shown = logged + "\n".join(failures)
+    for secret in (keys.access_key_id, keys.secret_access_key, keys.session_token, private):
+        assert secret not in shown, f"{secret!r} logged"
+    for sign in ("Signature=", "Credential=", "AWS4-HMAC-SHA256", "X-Amz-Security-Token"):
+        assert sign not in shown, f"{sign!r} logged"
+    assert "authorization" not in shown.lower()
