@@ -43,8 +43,13 @@ STAMP = "ddbkit-extras-stamp.json"
 CORE = "core"
 INSTALL_TIMEOUT = 900
 RUN_TIMEOUT = 120
-# The optional packages of every extra: a venv may import only its own extra's.
-OPTIONAL_MODULES = ("duckdb", "pyarrow", "numpy", "pandas", "polars", "matplotlib", "moto")
+# The optional packages of every extra: a venv may import only its own extra's. aiohttp's own
+# dependencies are here too; attrs, idna and typing_extensions, which it also brings, are not:
+# other extras (moto) bring them as well.
+OPTIONAL_MODULES = (
+    "duckdb", "pyarrow", "numpy", "pandas", "polars", "matplotlib", "moto", "aiohttp",
+    "aiohappyeyeballs", "aiosignal", "frozenlist", "multidict", "propcache", "yarl",
+)  # fmt: skip
 _HOST_ONLY = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE", "VIRTUAL_ENV")
 
 

@@ -55,7 +55,11 @@ MAY_IMPORT: dict[str, set[str]] = {
     "plot": {"matplotlib", "numpy"},
     "dataframes": {"duckdb", "pyarrow", "numpy", "pandas", "polars"},
     "local": {"moto"},
-}
+    "async": {
+        "aiohttp", "aiohappyeyeballs", "aiosignal", "frozenlist", "multidict", "propcache",
+        "yarl",
+    },
+}  # fmt: skip
 
 
 def alone(venvs: Venvs, extra: str) -> Venv:
@@ -256,6 +260,37 @@ def test_local_alone_falls_back_to_moto_without_java(venvs: Venvs, tmp_path: Pat
     ok(stopped)
 
 
+# -- async ----------------------------------------------------------------------------------------
+
+# argv[1] endpoint, argv[2] table.
+ASYNC_PUT_AND_SCAN = (
+    "import asyncio, json, sys\n"
+    "from ddbkit.aio import connect_async\n"
+    "async def main():\n"
+    "    async with connect_async(endpoint_url=sys.argv[1], local=True) as db:\n"
+    "        table = db.table(sys.argv[2])\n"
+    "        await table.put({'id': 'u4', 'status': 'new', 'age': 9})\n"
+    "        summary = await table.put_many({'id': f'b{n}', 'age': n} for n in range(30))\n"
+    "        items = [item async for item in table.scan('age < 30', segments=2)]\n"
+    "        return {'written': summary.written, 'got': await table.get({'id': 'u4'}),\n"
+    "                'scanned': sorted(item['id'] for item in items)}\n"
+    "print(json.dumps(asyncio.run(main())))\n"
+)
+
+
+def test_async_alone_puts_and_scans_with_connect_async(
+    venvs: Venvs, endpoint: str, users: Table, tmp_path: Path
+) -> None:
+    venv = alone(venvs, "async")
+    result = ok(venv.script(ASYNC_PUT_AND_SCAN, endpoint, users.name, cwd=tmp_path))
+    assert json.loads(result.stdout) == {
+        "written": 30,
+        "got": {"id": "u4", "status": "new", "age": 9},
+        "scanned": sorted(["u2", "u4", *(f"b{n}" for n in range(30))]),
+    }
+    assert users.get({"id": "b29"}) == {"id": "b29", "age": 29}
+
+
 # -- the core alone -------------------------------------------------------------------------------
 
 
@@ -342,6 +377,50 @@ def test_sql_alone_dataframe_methods_name_the_dataframes_extra(
         result = ok(venv.script(LIBRARY_CALL, endpoint, users.name, method, cwd=tmp_path))
         assert result.stdout.startswith("MissingExtraError "), result.stdout
         assert result.stdout.rstrip().endswith("pip install 'ddbkit[dataframes]'"), result.stdout
+
+
+# argv[1]: the keyword arguments of connect_async, as JSON.
+CONNECT_ASYNC = (
+    "import json, sys, ddbkit\n"
+    "from ddbkit.aio import connect_async\n"
+    "try:\n"
+    "    connect_async(**json.loads(sys.argv[1]))\n"
+    "except ddbkit.DdbkitError as error:\n"
+    "    print(type(error).__name__, error)\n"
+)
+
+
+def connect_async_error(venv: Venv, settings: dict[str, Any], tmp_path: Path) -> str:
+    """The one line a script calling ``connect_async(**settings)`` prints (no engine state)."""
+    state = {"XDG_STATE_HOME": str(tmp_path / "state"), local.ENV_ENGINE_DIR: None}
+    code = (CONNECT_ASYNC, json.dumps(settings))
+    result = ok(venv.run(venv.python, "-I", "-c", *code, cwd=tmp_path, env=state))
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1, result.stdout
+    return lines[0]
+
+
+def names_the_async_extra(line: str) -> None:
+    assert line.startswith("MissingExtraError "), line
+    assert line.endswith("pip install 'ddbkit[async]'"), line
+
+
+def test_core_alone_connect_async_names_the_async_extra(
+    venvs: Venvs, endpoint: str, tmp_path: Path
+) -> None:
+    venv = alone(venvs, CORE)
+    names_the_async_extra(connect_async_error(venv, {"endpoint_url": endpoint}, tmp_path))
+    settings = {"endpoint_url": endpoint, "local": True}
+    names_the_async_extra(connect_async_error(venv, settings, tmp_path))
+
+
+def test_core_alone_connect_async_names_the_extra_before_looking_for_an_engine(
+    venvs: Venvs, tmp_path: Path
+) -> None:
+    # Without aiohttp nothing async can work: the missing extra is the error to name first,
+    # not "start an engine" (which, once done, only leads to the missing extra).
+    venv = alone(venvs, CORE)
+    names_the_async_extra(connect_async_error(venv, {"local": True}, tmp_path))
 
 
 def test_every_extra_has_a_test_alone() -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from ddbkit import local
 from ddbkit.table import Table
 from tests.conftest import CliRunner
 
@@ -327,6 +328,61 @@ def test_debug_logs_requests_and_tracebacks_but_never_credentials(
         assert secret not in combined
     assert "Signature=" not in combined and "Authorization" not in combined
     assert users.get({"id": "u9"}) == {"id": "u9", "note": private}
+
+
+def planted_credentials() -> dict[str, str | None]:
+    """Keys no test output may show, planted where the credential chain finds them first."""
+    tag = uuid.uuid4().hex.upper()
+    return {
+        "AWS_ACCESS_KEY_ID": f"AKIDplanted{tag[:12]}",
+        "AWS_SECRET_ACCESS_KEY": f"SECRETkeyNEVERprint/{tag}",
+        "AWS_SESSION_TOKEN": f"TOKENneverPRINT{tag}",
+        "AWS_PROFILE": None,
+    }
+
+
+def test_debug_never_prints_a_secret_or_a_signature_on_the_lean_paths(
+    cli: CliRunner, users: Table, tmp_path: Path
+) -> None:
+    planted = planted_credentials()
+    private = "PRIVATEvalue" + uuid.uuid4().hex
+    source = tmp_path / "many.jsonl"
+    source.write_text(
+        "".join(json.dumps({"id": f"m{n}", "note": private}) + "\n" for n in range(60))
+    )
+    unreachable = ["--endpoint-url", f"http://127.0.0.1:{local.free_port()}", "--max-attempts", "1"]
+    put = json.dumps({"id": "p1", "note": private})
+    refused = json.dumps({"id": "u1", "note": private})
+    runs = {
+        "scan": cli("--debug", "scan", users.name, "-o", "jsonl", env=planted),
+        "put": cli("--debug", "put", users.name, put, env=planted),
+        "import": cli("--debug", "import", users.name, str(source), "-q", env=planted),
+        "refused": cli(
+            "--debug", "put", users.name, refused, "--if", "note = :n", "--param", f"n={private}",
+            env=planted,
+        ),
+        "unreachable": cli(
+            "--debug", *unreachable, "get", users.name, "id=u1", connect=False, env=planted
+        ),
+    }  # fmt: skip
+    codes = {name: (run.code, run.stderr) for name, run in runs.items()}
+    assert [code for code, _ in codes.values()] == [0, 0, 0, 1, 1], codes
+    # The request log is there, from the lean path (scan, put, import) as from botocore's client...
+    assert f"debug: scan {{'TableName': '{users.name}'" in runs["scan"].stderr
+    assert f"debug: put_item {{'TableName': '{users.name}'" in runs["put"].stderr
+    assert "debug: batch_write_item {'RequestItems': " in runs["import"].stderr
+    assert "condition failed" in runs["refused"].stderr and "Traceback" in runs["refused"].stderr
+    assert "Traceback" in runs["unreachable"].stderr
+    # ...and holds no credential, no signature, no Authorization header, no item content.
+    for name, run in runs.items():
+        shown = run.stdout + run.stderr
+        for secret in (*filter(None, planted.values()), private):
+            assert secret not in shown, f"{name}: {secret!r} printed"
+        for sign in ("Signature=", "Credential=", "AWS4-HMAC-SHA256", "X-Amz-Security-Token"):
+            assert sign not in shown, f"{name}: {sign!r} printed"
+        assert "authorization" not in shown.lower(), name
+    assert users.get({"id": "p1"}) == {"id": "p1", "note": private}
+    assert sum(1 for _ in users.scan("begins_with(id, 'm')")) == 60
 
 
 def test_python_dash_m_works() -> None:

@@ -22,7 +22,12 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
 from tests.support.faultproxy import IDLE_TIMEOUT, FaultProxy
 from tests.support.faultwire import merge_unprocessed, split_batch
@@ -239,6 +244,30 @@ def test_a_script_faults_the_first_requests_in_order_then_the_rates_apply(
     assert stats["requests:GetItem"] == 6 and stats["forwarded"] == 3  # reset forwards
     with pytest.raises(ValueError, match="unknown fault"):
         FaultProxy(endpoint, script={"GetItem": ["slowness"]})
+
+
+def test_a_scripted_hang_times_out_the_client_after_the_write_happened(
+    endpoint: str, direct: Any, table: str, prefix: str
+) -> None:
+    session = boto3.session.Session(
+        aws_access_key_id="ddbkit", aws_secret_access_key="ddbkit", region_name="us-east-1"
+    )
+    config = Config(read_timeout=0.3, retries={"mode": "standard", "total_max_attempts": 1})
+    with FaultProxy(endpoint, operations={"PutItem"}, script={"PutItem": ["hang"]}) as proxy:
+        client = session.client("dynamodb", endpoint_url=proxy.endpoint_url, config=config)
+        try:
+            started = time.monotonic()
+            with pytest.raises(ReadTimeoutError):
+                client.put_item(TableName=table, Item=item(f"{prefix}-hung"))
+            waited = time.monotonic() - started
+            client.put_item(TableName=table, Item=item(f"{prefix}-next"))  # the script is spent
+        finally:
+            client.close()
+        stats = proxy.stats
+    assert 0.3 <= waited < 5  # the client's read timeout, not the 30 s hold, ended the wait
+    assert stored_ids(direct, table, prefix) == {f"{prefix}-hung", f"{prefix}-next"}
+    assert stats["hang"] == stats["hang:PutItem"] == 1 and stats["forwarded"] == 2
+    assert proxy.decisions == [("PutItem", "hang"), ("PutItem", "none")]
 
 
 def test_reset_raises_connection_closed_after_the_write_happened(

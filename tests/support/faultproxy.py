@@ -24,7 +24,8 @@ shrink.
 ``unprocessed`` only affects BatchWriteItem and BatchGetItem (other operations pass untouched).
 ``script`` (operation -> faults) gives the first requests of an operation those faults, in order
 and without a draw, before the rates take over: a test that must see every kind of fault fire
-gets each one for sure, at rates low enough to keep the backoff short.
+gets each one for sure, at rates low enough to keep the backoff short. A script may also hold
+``hang``, a fault no rate draws: the request is forwarded and its reply held for ``hang_seconds``.
 ``latency`` + ``uniform(0, latency_jitter)`` seconds are added before every matching reply.
 The replies it makes and the batch bodies it splits are in tests/support/faultwire.py.
 
@@ -52,6 +53,9 @@ What botocore (1.44, urllib3 2.x) raises for each fault with retries off, i.e.
   Armed mid-run with ``set_rates(not_found=1.0)`` it stands for a fatal error at a chosen moment
   while what was written before stays on the engine to be checked.
 - ``latency``: no error unless it exceeds the client's ``read_timeout`` (then ``ReadTimeoutError``).
+- ``hang`` (scripted only): ``ReadTimeoutError`` once the client's ``read_timeout`` passes, as
+  for a connection that stops answering. The request HAS been applied upstream, as after a
+  ``reset``; the reply is held for ``hang_seconds`` (default 30), or until the proxy stops.
 """
 
 from __future__ import annotations
@@ -95,6 +99,7 @@ from tests.support.faultwire import (
 log = logging.getLogger("ddbkit.faultproxy")
 
 FAULT_RATES = ("throttle", "error_500", "error_503", "reset", "unprocessed", "not_found")
+SCRIPTED_ONLY = ("hang",)
 SETTINGS = (*FAULT_RATES, "latency", "latency_jitter")
 
 # Headers that describe one hop, never the message: each side of the proxy sets its own.
@@ -148,6 +153,7 @@ class FaultProxy:
         latency_jitter: float = 0.0,
         operations: Collection[str] | None = None,
         script: Mapping[str, Sequence[str]] | None = None,
+        hang_seconds: float = 30.0,
         port: int = 0,
     ) -> None:
         parts = urlsplit(upstream)
@@ -168,10 +174,13 @@ class FaultProxy:
         self._decisions: deque[tuple[str, str]] = deque(maxlen=MAX_DECISIONS)
         self._script: dict[str, deque[str]] = {}
         for operation, faults in (script or {}).items():
-            unknown = [fault for fault in faults if fault not in FAULT_RATES]
+            unknown = [f for f in faults if f not in FAULT_RATES and f not in SCRIPTED_ONLY]
             if unknown:
                 raise ValueError(f"unknown fault(s) {unknown} in the script of {operation}")
             self._script[operation] = deque(faults)
+        if hang_seconds < 0:
+            raise ValueError(f"hang_seconds must not be negative, not {hang_seconds!r}")
+        self.hang_seconds = float(hang_seconds)
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -267,10 +276,8 @@ class FaultProxy:
         ``upstream_errors`` (502s sent because the upstream failed), and ``requests:<Operation>``
         / ``<fault>:<Operation>`` per operation.
         """
-        base = dict.fromkeys(
-            ("requests", "forwarded", *FAULT_RATES, "withheld_items", "delayed", "upstream_errors"),
-            0,
-        )
+        counters = ("withheld_items", "delayed", "upstream_errors")
+        base = dict.fromkeys(("requests", "forwarded", *FAULT_RATES, *SCRIPTED_ONLY, *counters), 0)
         with self._lock:
             return {**base, **self._counts}
 
@@ -331,6 +338,8 @@ class FaultProxy:
             decision.delay = rates["latency"]
             if rates["latency_jitter"] > 0:
                 decision.delay += self._random.uniform(0.0, rates["latency_jitter"])
+            if decision.fault == "hang":
+                decision.delay = max(decision.delay, self.hang_seconds)
             if decision.delay > 0:
                 self._count("delayed", operation)
             self._decisions.append((operation, decision.fault or "none"))
