@@ -385,10 +385,42 @@ class AsyncTable:
         summary = await writer.write(many(keys, "delete_many", "keys"))
         return settled(summary, "delete_many", "stop")
 
-    async def export(self, target: str | Path, **options: Any) -> ExportResult:
-        """:meth:`ddbkit.Table.export` (same options), on a worker thread."""
-        return await asyncio.to_thread(self._sync.export, target, **options)
+    async def export(
+        self,
+        target: str | Path,
+        *,
+        format: str = "jsonl",
+        where: WhereInput = None,
+        attributes: Sequence[str] | None = None,
+        segments: int | None = None,
+        rate_limit: float | None = None,
+        resume: bool = False,
+        force: bool = False,
+        progress: Callable[[int], None] | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> ExportResult:
+        """:meth:`ddbkit.Table.export`, on a worker thread (file writing blocks anyway)."""
+        return await asyncio.to_thread(
+            self._sync.export, target, format=format, where=where, attributes=attributes,
+            segments=segments, rate_limit=rate_limit, resume=resume, force=force,
+            progress=progress, params=params,
+        )  # fmt: skip
 
-    async def import_file(self, source: str | Path, **options: Any) -> WriteSummary:
-        """:meth:`ddbkit.Table.import_file` (same options), on a worker thread."""
-        return await asyncio.to_thread(self._sync.import_file, source, **options)
+    async def import_file(
+        self,
+        source: str | Path,
+        *,
+        format: str | None = None,
+        workers: int = 8,
+        rate_limit: float | None = None,
+        on_error: str = "stop",
+        types: Mapping[str, str] | None = None,
+        reject_path: str | Path | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> WriteSummary:
+        """:meth:`ddbkit.Table.import_file`, on a worker thread (file reading blocks anyway)."""
+        return await asyncio.to_thread(
+            self._sync.import_file, source, format=format, workers=workers,
+            rate_limit=rate_limit, on_error=on_error, types=types, reject_path=reject_path,
+            progress=progress,
+        )  # fmt: skip
