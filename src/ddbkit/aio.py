@@ -27,7 +27,7 @@ from ddbkit.jobs.tables import IndexSpec
 from ddbkit.models import KeySchema, TableInfo, check_table_name
 from ddbkit.read.aio import AsyncItemIterator, count_items_async
 from ddbkit.read.paginate import Walk
-from ddbkit.read.segments import LOCAL_ENGINE_PAGE_SIZE
+from ddbkit.read.segments import default_page_size
 from ddbkit.table import Table
 from ddbkit.transport.aio import AsyncTransport, import_aiohttp
 from ddbkit.transport.spec import ConnectionSpec
@@ -326,8 +326,7 @@ class AsyncTable:
         return await count_items_async(self.db.transport, walk)
 
     def _walk(self, info: TableInfo, plan: Plan, **options: Any) -> Walk:
-        page_size = LOCAL_ENGINE_PAGE_SIZE if self.db.on_loopback else None
-        return self.requests.walk(info, plan, page_size=page_size, **options)
+        return self.requests.walk(info, plan, page_size=default_page_size(self.db), **options)
 
     # -- bulk ---------------------------------------------------------------------------------
 

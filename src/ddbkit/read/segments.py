@@ -9,10 +9,13 @@ at least one request), so they scan in one; larger tables get more, up to a boun
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from ddbkit.transport.base import Connection
+
+class _Located(Protocol):
+    @property
+    def on_loopback(self) -> bool: ...
+
 
 BYTES_PER_SEGMENT = 8 * 1024 * 1024
 MAX_AUTO_SEGMENTS = 8
@@ -38,6 +41,6 @@ def useful_segments(size_bytes: int) -> int:
     return max(MIN_USEFUL_SEGMENTS, math.ceil(size_bytes / PAGE_BYTES))
 
 
-def default_page_size(db: Connection) -> int | None:
+def default_page_size(db: _Located) -> int | None:
     """Items per Scan page ddbkit asks for: LOCAL_ENGINE_PAGE_SIZE on loopback, else none."""
     return LOCAL_ENGINE_PAGE_SIZE if db.on_loopback else None

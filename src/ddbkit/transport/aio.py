@@ -60,7 +60,6 @@ class AsyncTransport:
         self.endpoint = sync.endpoint
         self.region = sync.region
         self.read_timeout = sync.read_timeout
-        self._targets: dict[tuple[str, str | None], Target] = {}
         self._session: Any = None
 
     async def _http(self) -> Any:
@@ -87,13 +86,11 @@ class AsyncTransport:
         return ssl.create_default_context(cafile=bundle) if bundle else True
 
     async def _target(self, method: str, table: str | None, params: Mapping[str, Any]) -> Target:
-        key = (method, table)
-        found = self._targets.get(key)
-        if found is None:
-            resolver = self.sync.resolver
-            found = await asyncio.to_thread(resolver.target, method, table, lambda: params)
-            self._targets[key] = found
-        return found
+        resolver = self.sync.resolver
+        found = resolver.known(method, table)
+        if found is not None:
+            return found
+        return await asyncio.to_thread(resolver.target, method, table, lambda: params)
 
     async def _credentials(self) -> Any:
         credentials = self.sync.credentials_if_ready()
@@ -105,7 +102,8 @@ class AsyncTransport:
         self, method: str, params: Mapping[str, Any], *, table: str | None = None
     ) -> bytes:
         """Send one hot operation once; its reply's JSON bytes, or a ddbkit error."""
-        log.debug("%s %s", method, redacted(params))
+        if log.isEnabledFor(logging.DEBUG):  # redacting copies the parameters: only for a reader
+            log.debug("%s %s", method, redacted(params))
         context = self.sync.context(method, table)
         operation = context.operation
         body = encode(params)

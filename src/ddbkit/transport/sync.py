@@ -86,7 +86,8 @@ class SyncTransport:
         self, method: str, params: Mapping[str, Any], *, table: str | None = None
     ) -> bytes:
         """Send one hot operation once; its reply's JSON bytes, or a ddbkit error."""
-        log.debug("%s %s", method, redacted(params))
+        if log.isEnabledFor(logging.DEBUG):  # redacting copies the parameters: only for a reader
+            log.debug("%s %s", method, redacted(params))
         context = self.context(method, table)
         operation = context.operation
         body = encode(params)

@@ -148,6 +148,10 @@ class EndpointResolver:
             "before-send.dynamodb", self._record, unique_id=f"ddbkit-resolve-{id(self)}"
         )
 
+    def known(self, method: str, table: str | None) -> Target | None:
+        """The target if it is resolved already (no botocore work, nothing that may block)."""
+        return self._fixed or self._targets.get((method, table))
+
     def target(
         self, method: str, table: str | None, params: Callable[[], Mapping[str, Any]]
     ) -> Target:
