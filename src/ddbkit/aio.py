@@ -18,7 +18,7 @@ from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ddbkit.database import Database, connect, is_loopback
+from ddbkit.database import Database, connect
 from ddbkit.expr.plan import Plan
 from ddbkit.expr.requests import ItemRequest, TableRequests, many
 from ddbkit.expr.where import WhereInput
@@ -76,7 +76,7 @@ class AsyncDatabase:
 
     @property
     def on_loopback(self) -> bool:
-        return is_loopback(self.transport.endpoint_url, self.transport.local)
+        return self.transport.on_loopback
 
     def __repr__(self) -> str:
         return f"<AsyncDatabase {self.endpoint} region={self.region}>"

@@ -8,18 +8,15 @@ and decoded by values/. See transport/sync.py for which operations take the lean
 
 from __future__ import annotations
 
-import ipaddress
-import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 from ddbkit import errors
 from ddbkit.jobs import tables as table_admin
 from ddbkit.jobs.tables import IndexSpec
 from ddbkit.models import check_table_name
 from ddbkit.table import Table
-from ddbkit.transport.retry import Backoff
+from ddbkit.transport.connection import SyncConnection
 from ddbkit.transport.spec import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, ConnectionSpec
 from ddbkit.transport.sync import SyncTransport
 
@@ -77,89 +74,14 @@ def connect(
     return Database(SyncTransport(spec))
 
 
-class Database:
-    """A connection to one DynamoDB endpoint in one region."""
-
-    def __init__(self, transport: SyncTransport) -> None:
-        self.transport = transport
-        self.client = transport.client
-        self.local = transport.local
-        self.retry: Backoff = transport.retry
-
-    @property
-    def endpoint_url(self) -> str:
-        return self.transport.endpoint_url
-
-    @property
-    def spec(self) -> ConnectionSpec:
-        """What ``ddbkit.connect(spec)`` needs to build an equal connection, in any process."""
-        return self.transport.spec
-
-    @property
-    def endpoint(self) -> str:
-        """The endpoint URL as it may be shown: a password in it is masked."""
-        return self.transport.endpoint
-
-    @property
-    def on_loopback(self) -> bool:
-        """Whether the endpoint is on this machine (DynamoDB Local and other local engines)."""
-        return is_loopback(self.endpoint_url, self.local)
-
-    @property
-    def region(self) -> str:
-        return self.transport.region
-
-    @property
-    def read_timeout(self) -> float:
-        return self.transport.read_timeout
+class Database(SyncConnection):
+    """A connection to one DynamoDB endpoint in one region, and its tables."""
 
     def __repr__(self) -> str:
         return f"<Database {self.endpoint} region={self.region}>"
 
-    def call(
-        self,
-        operation: str,
-        *,
-        table: str | None = None,
-        stop: threading.Event | None = None,
-        idempotent: bool = True,
-        **params: Any,
-    ) -> dict[str, Any]:
-        """Send one control-plane request through botocore, retried within the budget.
-
-        With ``stop``, a wait between attempts ends when it is set (retry.Stopped). A request
-        that is not ``idempotent`` (CreateTable) is not sent again once it may have been applied.
-        """
-        return self.transport.call(operation, params, table=table, stop=stop, idempotent=idempotent)
-
-    def call_raw(
-        self,
-        operation: str,
-        *,
-        table: str | None = None,
-        stop: threading.Event | None = None,
-        idempotent: bool = True,
-        **params: Any,
-    ) -> bytes:
-        """Send one item, page or batch operation on the lean path, retried within the budget;
-        the reply's JSON bytes undecoded (for ddbkit's decoder)."""
-        return self.transport.send(operation, params, table=table, stop=stop, idempotent=idempotent)
-
-    def send_once(
-        self, operation: str, params: Mapping[str, Any], *, table: str | None = None
-    ) -> bytes:
-        """Send one lean-path request once (for loops that retry themselves: the batch writer)."""
-        return self.transport.send_once(operation, params, table=table)
-
-    def close(self) -> None:
-        """Close the connection pools (the Database is unusable afterwards)."""
-        self.transport.close()
-
     def __enter__(self) -> Database:
         return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
 
     def tables(self) -> list[str]:
         """Every table name, across all ListTables pages."""
@@ -230,14 +152,3 @@ class Database:
         from ddbkit.integrations.sql import engine
 
         return engine.sql_explain(self, query)
-
-
-def is_loopback(url: str, local: bool = False) -> bool:
-    """Whether ``url`` is on this machine (``local``: the engine ddbkit started always is)."""
-    host = (urlsplit(url).hostname or "").lower()
-    if local or host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback  # not "127.example.com"
-    except ValueError:
-        return False

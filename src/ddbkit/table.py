@@ -445,6 +445,63 @@ class Table:
             raise errors.MissingExtraError("polars", "dataframes") from exc
         return table_relation(self, where, attributes, segments=segments).pl()
 
+    # -- Dask (the ``dask`` extra) ----------------------------------------------------------------
+
+    def to_dask(
+        self,
+        where: WhereInput = None,
+        *,
+        attributes: Sequence[str] | None = None,
+        segments: int | None = None,
+        rate_limit: float | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """The items (matching ``where``) as a ``dask.dataframe.DataFrame``, one partition per
+        parallel-scan segment, each read by the worker that runs it.
+
+        ``where`` and ``attributes`` go into every segment's Scan (a pinned partition key makes
+        one Query partition). Columns are typed as :meth:`to_arrow` types them, from a sample of
+        up to 1,000 matching items; a value that does not fit its column (another type, a number
+        the column cannot hold exactly) or an attribute the sample did not show is kept, as
+        DynamoDB JSON, in the ``_extra`` column ({"name": {"S": "..."}}), which
+        :meth:`write_dask` merges back. ``segments`` defaults to one per 128 MB (at least what
+        a scan would use); ``rate_limit`` RCU/s is the whole job's budget, split over the
+        partitions that can run at once (the threads of the Dask client's workers).
+        """
+        from ddbkit.integrations.dask import to_dask
+
+        return to_dask(
+            self,
+            where,
+            attributes=attributes,
+            segments=segments,
+            rate_limit=rate_limit,
+            params=params,
+        )
+
+    def write_dask(
+        self,
+        frame: Any,
+        *,
+        wcu: float | None = None,
+        action: str = "put",
+        on_error: str = "stop",
+        types: Mapping[str, str] | None = None,
+    ) -> WriteSummary:
+        """Write every row of a ``dask.dataframe.DataFrame`` (one item per row; missing values
+        are left out), each partition by the batch writer in its worker.
+
+        Only ``action="put"`` (and ``"delete"``, by the key columns) are offered: a partition
+        that Dask runs again after a worker died writes the same items again, so nothing is lost
+        or doubled. ``wcu`` WCU/s is the whole job's budget; ``types`` gives columns a DynamoDB
+        type as ``import_file`` does (``{"address": "M", "tags": "SS"}``: JSON text is parsed
+        for M and L). Raises :class:`~ddbkit.errors.IncompleteWriteError` like :meth:`put_many`,
+        with the summary of all partitions.
+        """
+        from ddbkit.integrations.dask import write_dask
+
+        return write_dask(self, frame, wcu=wcu, action=action, on_error=on_error, types=types)
+
     # -- keys -----------------------------------------------------------------------------------
 
     def key_to_wire(self, key: Mapping[str, Any], *, what: str = "key") -> dict[str, Any]:

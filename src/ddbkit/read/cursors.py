@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -77,6 +77,12 @@ class SegmentCursors:
     def __init__(self, segments: int, positions: dict[int, Wire | str] | None = None) -> None:
         self.segments = segments
         self.positions: dict[int, Wire | str] = dict(positions or {})
+
+    @classmethod
+    def only(cls, segments: int, wanted: Iterable[int]) -> SegmentCursors:
+        """A walk of ``segments`` segments that reads only ``wanted`` (the others count as done)."""
+        keep = set(wanted)
+        return cls(segments, {s: _DONE for s in range(segments) if s not in keep})
 
     def advance(self, segment: int, last_key: Wire | None) -> None:
         self.positions[segment] = _DONE if last_key is None else last_key

@@ -19,6 +19,8 @@ class _Located(Protocol):
 
 BYTES_PER_SEGMENT = 8 * 1024 * 1024
 MAX_AUTO_SEGMENTS = 8
+# A Dask partition is held in a worker's memory whole: a size pandas handles comfortably.
+BYTES_PER_PARTITION = 128 * 1024 * 1024
 # More segments than 1 MB pages only add requests (each segment costs at least one). Sizes come
 # from DescribeTable and may be hours old, so a generous floor keeps a freshly loaded table
 # scannable in parallel all the same.
@@ -34,6 +36,12 @@ LOCAL_ENGINE_PAGE_SIZE = 1000
 def auto_segments(size_bytes: int) -> int:
     """The default segment count for a table of ``size_bytes``: 1 up to 8 MB, at most 8."""
     return max(1, min(MAX_AUTO_SEGMENTS, math.ceil(size_bytes / BYTES_PER_SEGMENT)))
+
+
+def partition_segments(size_bytes: int) -> int:
+    """The default Dask partitions (one segment each) for a table of ``size_bytes``: one per
+    BYTES_PER_PARTITION, and never fewer than a local scan's segments."""
+    return max(auto_segments(size_bytes), math.ceil(size_bytes / BYTES_PER_PARTITION))
 
 
 def useful_segments(size_bytes: int) -> int:

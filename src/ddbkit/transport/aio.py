@@ -60,6 +60,7 @@ class AsyncTransport:
         self.endpoint = sync.endpoint
         self.region = sync.region
         self.read_timeout = sync.read_timeout
+        self.on_loopback = sync.on_loopback
         self._session: Any = None
 
     async def _http(self) -> Any:

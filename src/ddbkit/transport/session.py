@@ -9,6 +9,7 @@ uses a session that cannot see the user's AWS profiles at all.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import json
 import os
 from typing import Any
@@ -197,3 +198,14 @@ def _make_client(
         retries={"mode": "standard", "total_max_attempts": 1},
     )
     return session.create_client("dynamodb", endpoint_url=endpoint_url, config=config)
+
+
+def is_loopback(url: str, local: bool = False) -> bool:
+    """Whether ``url`` is on this machine (``local``: the engine ddbkit started always is)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if local or host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback  # not "127.example.com"
+    except ValueError:
+        return False

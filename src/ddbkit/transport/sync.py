@@ -27,7 +27,13 @@ from botocore.utils import get_environ_proxies
 
 from ddbkit.transport.botoerrors import Context, damaged_reply, translate
 from ddbkit.transport.retry import Backoff, call_with_retries
-from ddbkit.transport.session import DEFAULT_POOL_SIZE, Resolved, resolve, shown_url
+from ddbkit.transport.session import (
+    DEFAULT_POOL_SIZE,
+    Resolved,
+    is_loopback,
+    resolve,
+    shown_url,
+)
 from ddbkit.transport.spec import ConnectionSpec
 from ddbkit.transport.wire import (
     EndpointResolver,
@@ -70,6 +76,11 @@ class SyncTransport:
         self.client.meta.events.register(
             "before-parse.dynamodb", _flag_bad_checksum, unique_id="ddbkit-crc32"
         )
+
+    @property
+    def on_loopback(self) -> bool:
+        """Whether the endpoint is on this machine (DynamoDB Local and other local engines)."""
+        return is_loopback(self.endpoint_url, self.local)
 
     def context(self, method: str, table: str | None) -> Context:
         return Context(

@@ -20,7 +20,7 @@ from ddbkit.transport.retry import Backoff, gave_up
 from ddbkit.values.itemsize import item_size
 from ddbkit.values.jsonvalues import decode_reply
 from ddbkit.values.serialize import from_item, to_item
-from ddbkit.write.summary import Rejection, Unaddressable
+from ddbkit.write.summary import Rejection, Unaddressable, Unconvertible
 
 BATCH_WRITE_SIZE = 25
 BATCH_GET_SIZE = 100
@@ -56,6 +56,8 @@ class BatchRules:
                 "cannot address this item: fix or delete it with a tool that can",
                 item.item,
             )
+        if isinstance(item, Unconvertible):
+            return Rejection(line, item.reason, item.item)
         if not isinstance(item, Mapping):
             return Rejection(line, "not a JSON object / dict", item)
         try:

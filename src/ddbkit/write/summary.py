@@ -27,6 +27,15 @@ class Unaddressable:
     item: Any
 
 
+@dataclass(frozen=True)
+class Unconvertible:
+    """An input row that could not become an item (e.g. a DataFrame cell of the wrong type for
+    the type asked for): the batch writer rejects it with ``reason`` instead of guessing."""
+
+    item: Any
+    reason: str
+
+
 @dataclass
 class WriteSummary:
     """What a bulk write did. Every item read is written, a duplicate, rejected or failed."""

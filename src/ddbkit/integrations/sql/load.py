@@ -33,6 +33,7 @@ from ddbkit.read.segments import default_page_size
 
 if TYPE_CHECKING:
     from ddbkit.transport.base import Connection
+    from ddbkit.transport.ratelimit import RateLimiter
 
 TAGS = ("S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS")
 _AV = (
@@ -80,8 +81,14 @@ def fetch_pages(
     segments: int = 1,
     enough: Callable[[], bool] | None = None,
     progress: Callable[[int], None] | None = None,
+    cursors: SegmentCursors | None = None,
+    limiter: RateLimiter | None = None,
 ) -> FetchStats:
-    """Every page's raw bytes to ``dest/<segment>-<n>.json``; ``enough()`` may stop after a page."""
+    """Every page's raw bytes to ``dest/<segment>-<n>.json``; ``enough()`` may stop after a page.
+
+    ``cursors`` (of ``segments`` segments) says where each segment starts; a finished one is
+    not read, so a Dask partition reads its one segment by marking all the others done.
+    """
     stats = FetchStats()
     started = time.perf_counter()
     total = segments if operation == "scan" and enough is None else 1
@@ -92,8 +99,8 @@ def fetch_pages(
         operation,
         params,
         params["TableName"],
-        SegmentCursors(total),
-        None,
+        cursors if cursors is not None else SegmentCursors(total),
+        limiter,
         page_limit=(lambda: size) if size else None,
         decode=False,
     )
