@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import http.client
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -82,6 +83,16 @@ def signed_with(request: Recorded, credentials: Credentials, region: str) -> boo
     return bool(signature == fields["Signature"])
 
 
+@dataclass(frozen=True)
+class Replied:
+    """One reply as the proxy passed it back, and when (time.monotonic())."""
+
+    at: float
+    operation: str
+    status: int
+    body: bytes
+
+
 class RecordingProxy:
     """Forwards every request to ``upstream`` and records it; thread-safe."""
 
@@ -92,6 +103,7 @@ class RecordingProxy:
         self.upstream = (parts.hostname, parts.port or 80)
         self._lock = threading.Lock()
         self._requests: list[Recorded] = []
+        self._replies: list[Replied] = []
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -100,9 +112,15 @@ class RecordingProxy:
         with self._lock:
             return list(self._requests)
 
+    @property
+    def replies(self) -> list[Replied]:
+        with self._lock:
+            return list(self._replies)
+
     def clear(self) -> None:
         with self._lock:
             self._requests.clear()
+            self._replies.clear()
 
     def record(self, request: Recorded) -> None:
         with self._lock:
@@ -166,9 +184,13 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         headers = tuple(self.headers.items())
-        self.server.proxy.record(Recorded(self.path, headers, body))
+        recorded = Recorded(self.path, headers, body)
+        self.server.proxy.record(recorded)
         forwarded = {k: v for k, v in headers if k.lower() not in _HOP}
         status, reply_headers, reply = self._forward(body, forwarded)
+        replied = Replied(time.monotonic(), recorded.operation, status, reply)
+        with self.server.proxy._lock:
+            self.server.proxy._replies.append(replied)
         self.send_response(status)
         for name, value in reply_headers:
             self.send_header(name, value)

@@ -24,6 +24,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     from ddbkit.jobs.source import TableSource
 
 SAMPLE_ITEMS = 1000  # the items the frame's columns are typed from
+RCU_BYTES = 4096  # a strongly consistent read unit (an eventually consistent one reads twice it)
 WRITERS_PER_PARTITION = 4  # BatchWriteItem requests in flight per partition
 _OPERATIONS = {"Query": "query", "Scan": "scan"}
 WRITE_ACTIONS = ("put", "delete")
@@ -94,6 +96,39 @@ def job_slots(partitions: int) -> int:
     return max(1, min(partitions, threads))
 
 
+_LIMITERS: OrderedDict[tuple[str, int], RateLimiter] = OrderedDict()
+_KEPT_LIMITERS = 4096
+
+
+def slot_limiter(job: str, rate: float) -> RateLimiter:
+    """The rate limiter of this thread's slot in ``job``: one per thread, so a partition that
+    follows another on the same worker thread inherits its debt instead of a fresh budget."""
+    key = (job, threading.get_ident())
+    with _CONNECTIONS_LOCK:
+        found = _LIMITERS.get(key)
+        if found is None:
+            found = _LIMITERS[key] = RateLimiter(rate, burst=False)
+            while len(_LIMITERS) > _KEPT_LIMITERS:
+                _LIMITERS.popitem(last=False)
+        return found
+
+
+def _page_items(table: TableSource, rate: float | None) -> int | None:
+    """Items per page for a rate-limited read: about half a second of a slot's budget.
+
+    A page's cost is known only after it is read; small pages keep each slot's consumption
+    close to its share instead of a whole 1 MB page (128 RCU) ahead of it.
+    """
+    if rate is None:
+        return None
+    info = table.info()
+    average = 4096.0
+    if info.size_bytes and info.item_count:
+        average = max(1.0, info.size_bytes / info.item_count)
+    items = int(rate * 0.5 * RCU_BYTES / average)
+    return max(1, items) if items < SAMPLE_ITEMS else None
+
+
 def _share(budget: float | None, partitions: int, what: str) -> float | None:
     if budget is None:
         return None
@@ -121,22 +156,26 @@ class ReadPartition:
     segments: int
     declared: fit.Declared
     rate: float | None = None
+    page_items: int | None = None
     job: str = ""  # unique per to_dask call: a table changes, so no result is ever reused
 
 
 def read_partition(part: ReadPartition) -> Any:
     """One partition as a pandas DataFrame with exactly the declared columns (runs in a worker)."""
     db = connection(part.spec)
+    params = dict(part.params)
+    if part.page_items is not None:
+        params["Limit"] = part.page_items
     folder = tempfile.mkdtemp(prefix="ddbkit-dask-")
     try:
         fetch_pages(
             db,
             part.operation,
-            dict(part.params),
+            params,
             folder,
             segments=part.segments,
             cursors=SegmentCursors.only(part.segments, [part.segment]),
-            limiter=RateLimiter(part.rate) if part.rate is not None else None,
+            limiter=slot_limiter(part.job, part.rate) if part.rate is not None else None,
         )
         return _frame(folder, part.declared)
     finally:
@@ -196,10 +235,11 @@ def to_dask(
         names = sorted({str(p.parts[0]) for p in paths})
     declared, meta = _declare(table, operation, request, names)
     rate = _share(rate_limit, total, "rate_limit")
+    pages = _page_items(table, rate)
     spec = table.db.spec
     job = uuid.uuid4().hex
     parts = [
-        ReadPartition(spec, table.name, operation, request, s, total, declared, rate, job)
+        ReadPartition(spec, table.name, operation, request, s, total, declared, rate, pages, job)
         for s in range(total)
     ]
     return dd.from_map(read_partition, parts, meta=meta, label=f"ddbkit-{operation}")
@@ -292,9 +332,14 @@ def frame_items(
 
 
 def _typed(value: Any, tag: str, name: str) -> Any:
-    """A cell as DynamoDB type ``tag`` (as import's ``types``): JSON text is parsed for M and L."""
-    if tag in ("M", "L") and isinstance(value, str):
+    """A cell as DynamoDB type ``tag`` (as import's ``types``): text in a column typed other
+    than S or B is JSON text (what to_dask's JSON columns hold), parsed with exact numbers."""
+    if isinstance(value, str) and tag not in ("S", "B"):
         value = loads_exact(value)
+    elif tag == "B" and isinstance(value, bytes):
+        return value  # a binary cell is already what B means; base64 text is for JSON
+    elif tag == "BS" and isinstance(value, list) and all(isinstance(v, bytes) for v in value):
+        return set(value)
     return coerce_json(value, tag, name)
 
 

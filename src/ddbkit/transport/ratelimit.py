@@ -25,6 +25,7 @@ class RateLimiter:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        burst: bool = True,
     ) -> None:
         if not (math.isfinite(rate) and rate > 0):  # NaN fails every comparison: ask for valid
             raise ValidationError(
@@ -34,7 +35,10 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._tokens = rate
+        # Without the first second's burst, a job's consumption over any span from its start
+        # stays within rate x span (plus the page in flight): what a budget split over
+        # many workers needs, since each worker's burst would add up.
+        self._tokens = rate if burst else 0.0
         self._updated = clock()
         self.consumed = 0.0
 
