@@ -392,6 +392,7 @@ class AsyncTable:
         where: WhereInput = None,
         attributes: Sequence[str] | None = None,
         segments: int | None = None,
+        share: tuple[int, int] | None = None,
         rate_limit: float | None = None,
         resume: bool = False,
         force: bool = False,
@@ -401,7 +402,7 @@ class AsyncTable:
         """:meth:`ddbkit.Table.export`, on a worker thread (file writing blocks anyway)."""
         return await asyncio.to_thread(
             self._sync.export, target, format=format, where=where, attributes=attributes,
-            segments=segments, rate_limit=rate_limit, resume=resume, force=force,
+            segments=segments, share=share, rate_limit=rate_limit, resume=resume, force=force,
             progress=progress, params=params,
         )  # fmt: skip
 

@@ -124,3 +124,73 @@ MAX_ATTEMPTS = Setting(
     "Attempts per request before giving up (default: AWS_MAX_ATTEMPTS or the profile's "
     "max_attempts, else 8; throttling is retried for up to a minute).",
 )
+
+
+# -- shares: one host's part of a parallel scan split between hosts ------------------------------
+
+SHARE_HELP = (
+    "Read only host K's share of the --segments S (0-based K of N hosts: segments K, K+N, "
+    "K+2N, ...), so N machines export one table between them, each to its own file. Give every "
+    "host the same --segments (a share never clamps it); 'import' takes the parts one by one."
+)
+_SHARE_FORM = "K/N: this host's number counted from 0, then the number of hosts, e.g. 0/3"
+
+
+def _check_pair(k: int, n: int) -> tuple[int, int]:
+    if n < 1:
+        raise ValidationError(f"share {k}/{n}: N is the number of hosts, 1 or more")
+    if not 0 <= k < n:
+        raise ValidationError(
+            f"share {k}/{n}: K is this host's number counted from 0, so from 0 to {n - 1}"
+        )
+    return k, n
+
+
+def parse_share(text: str) -> tuple[int, int]:
+    """``"K/N"`` (command-line text) as ``(K, N)``, with K and N checked against each other."""
+    k_text, slash, n_text = text.partition("/")
+    parts = (k_text.strip(), n_text.strip())
+    try:
+        if not slash or not all(p.isascii() and p.isdigit() for p in parts):
+            raise ValueError(text)
+        k, n = (int(p) for p in parts)
+    except ValueError:  # also a number too long for int() to read
+        raise ValidationError(f"--share takes {_SHARE_FORM}, not {text!r}") from None
+    return _check_pair(k, n)
+
+
+def check_share(share: Any, segments: Any) -> tuple[int, int]:
+    """``share`` as ``(K, N)`` if host K of N hosts can split ``segments`` segments between them.
+
+    Every host must scan with the same segment count, so it is never a default: ``segments``
+    must be given. A ValidationError (one line, naming the fix) otherwise.
+    """
+    pair = tuple(share) if isinstance(share, (tuple, list)) else None
+    if pair is None or len(pair) != 2 or not all(_whole(v) for v in pair):
+        raise ValidationError(
+            f"share is (K, N): this host's number counted from 0, then the number of hosts, "
+            f"e.g. share=(0, 3) (--share 0/3); not {share!r}"
+        )
+    k, n = _check_pair(int(pair[0]), int(pair[1]))
+    if segments is None:
+        raise ValidationError(
+            f"share {k}/{n} needs the segment count given, the same on every host: "
+            f"pass segments=S (--segments S), S of {n} or more"
+        )
+    segments = SEGMENTS.check(segments)
+    if n > segments:
+        raise ValidationError(
+            f"share {k}/{n}: {n} hosts cannot split {segments} segments between them: "
+            f"give segments={n} (--segments {n}) or more"
+        )
+    return k, n
+
+
+def share_segments(segments: int, share: tuple[int, int]) -> range:
+    """The segments host K of N reads: K, K+N, K+2N, ... below ``segments``."""
+    k, n = share
+    return range(k, segments, n)
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

@@ -319,13 +319,18 @@ class Table:
         where: WhereInput = None,
         attributes: Sequence[str] | None = None,
         segments: int | None = None,
+        share: tuple[int, int] | None = None,
         rate_limit: float | None = None,
         resume: bool = False,
         force: bool = False,
         progress: Callable[[int], None] | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> ExportResult:
-        """Write the items (matching ``where``) to a file; see :mod:`ddbkit.jobs.export`."""
+        """Write the items (matching ``where``) to a file; see :mod:`ddbkit.jobs.export`.
+
+        ``share=(K, N)`` with ``segments=S`` writes only host K's share (0-based, of N hosts) of
+        the S scan segments, so N hosts export the table between them, each file on its own.
+        """
         from ddbkit.jobs.export import export_table  # here: a `get` need not load the jobs
 
         return export_table(
@@ -335,6 +340,7 @@ class Table:
             where=as_condition(where, params),
             attributes=attributes,
             segments=segments,
+            share=share,
             rate_limit=rate_limit,
             resume=resume,
             force=force,

@@ -10,12 +10,12 @@ import click
 
 from ddbkit import connect
 from ddbkit.errors import ValidationError
-from ddbkit.options import RATE, SEGMENTS, WORKERS, WRITE_RATE
+from ddbkit.options import RATE, SEGMENTS, WORKERS, WRITE_RATE, share_segments
 from ddbkit.present import EXPORT_FORMATS, IMPORT_FORMATS, format_from_path
 from ddbkit.workflows.maintenance import copy_table, truncate
 
 from .args import parse_params, split_attributes
-from .flags import param_option, setting_option
+from .flags import param_option, setting_option, share_option
 from .progress import progress_bar, show_progress, table_progress
 from .report import print_summary
 from .state import state
@@ -37,6 +37,13 @@ Formats:
 The file is written under a temporary name and renamed into place when complete. With
 --resume (jsonl, ddb-json) an interrupted export continues where it stopped, every item
 exactly once.
+
+\b
+Bigger than one machine: each of N hosts exports its own share into its own file,
+  host 0:  ddbkit export users --segments 12 --share 0/3 -o users.0.jsonl
+  host 1:  ddbkit export users --segments 12 --share 1/3 -o users.1.jsonl
+  host 2:  ddbkit export users --segments 12 --share 2/3 -o users.2.jsonl
+and the three files hold the table between them, every item once ('import' each part).
 """
 
 
@@ -55,6 +62,7 @@ exactly once.
 @click.option("--where", "-w", help="Only items matching this condition.")
 @click.option("--attributes", metavar="A,B.C", help="Only these attributes.")
 @setting_option(SEGMENTS)
+@share_option
 @setting_option(RATE)
 @click.option("--resume", is_flag=True, help="Continue an interrupted export of the same file.")
 @click.option("--force", is_flag=True, help="Replace an existing file.")
@@ -68,6 +76,7 @@ def export(
     params: tuple[str, ...],
     attributes: str | None,
     segments: int | None,
+    share: tuple[int, int] | None,
     rcu: float | None,
     resume: bool,
     force: bool,
@@ -79,7 +88,9 @@ def export(
         target = "-"
     chosen = fmt or (format_from_path(target) if target != "-" else None) or "jsonl"
     t = state().table(table)
-    with table_progress(f"export {table}", t, quiet=quiet) as advance:
+    # A share reads about its fraction of the table: the bar's total says so.
+    part = len(share_segments(segments, share)) / segments if share and segments else None
+    with table_progress(f"export {table}", t, quiet=quiet, fraction=part) as advance:
         result = t.export(
             target,
             format=chosen,
@@ -87,6 +98,7 @@ def export(
             params=parse_params(params, t.info, where),
             attributes=split_attributes(attributes),
             segments=segments,
+            share=share,
             rate_limit=rcu,
             resume=resume,
             force=force,
@@ -96,8 +108,10 @@ def export(
         resumed = (
             f" ({result.resumed_from:,} from the interrupted run)" if result.resumed_from else ""
         )
+        of = f" (share {share[0]}/{share[1]} of {segments} segments)" if share else ""
         click.echo(
-            f"exported {result.items:,} items{resumed} to {result.path} in {result.elapsed:.1f}s "
+            f"exported {result.items:,} items{of}{resumed} to {result.path} in "
+            f"{result.elapsed:.1f}s "
             f"({result.items_per_second:,.0f} items/s)",
             err=True,
         )

@@ -1,5 +1,6 @@
 """Options declared once and shared by many commands: numeric settings checked by the library,
-``--output``/``--typed`` for commands that print items, ``--param`` for those taking a condition.
+``--output``/``--typed`` for commands that print items, ``--param`` for those taking a condition,
+``--share`` for a read split between hosts.
 
 Light on purpose: the root command imports it, so ``ddbkit --version`` pays for it.
 """
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from ddbkit.errors import ValidationError
-from ddbkit.options import Setting
+from ddbkit.options import SHARE_HELP, Setting, parse_share
 
 if TYPE_CHECKING:  # click >= 8.2 types ParamType by its value; older click cannot subscript it
     _ParamType = click.ParamType[Any]
@@ -84,3 +85,22 @@ def param_option(func: F) -> F:
     return click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help=PARAM_HELP)(
         func
     )
+
+
+class ShareType(_ParamType):
+    """``--share K/N``, read by the library's :func:`~ddbkit.options.parse_share`."""
+
+    name = "K/N"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        try:
+            return parse_share(str(value))
+        except ValidationError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def share_option(func: F) -> F:
+    """``--share K/N``: this host's share of a parallel scan split between N hosts."""
+    return click.option("--share", type=ShareType(), metavar="K/N", help=SHARE_HELP)(func)

@@ -42,14 +42,22 @@ def show_progress(quiet: bool) -> bool:
 
 @contextmanager
 def table_progress(
-    label: str, table: Table, *, quiet: bool, sample: int | None = None
+    label: str,
+    table: Table,
+    *,
+    quiet: bool,
+    sample: int | None = None,
+    fraction: float | None = None,
 ) -> Iterator[Callable[[int], None]]:
-    """A bar for a walk over ``table`` (or its first ``sample`` items), its total from the
-    table's item count; the count is asked for only when the bar is shown."""
+    """A bar for a walk over ``table`` (or its first ``sample`` items, or about ``fraction`` of
+    it), its total from the table's item count; the count is asked for only when the bar is
+    shown."""
     enabled = show_progress(quiet)
     total = None
     if enabled:
         total = sample if sample is not None else (table.info().item_count or None)
+        if total and fraction is not None and sample is None:
+            total = max(1, round(total * fraction))
     with progress_bar(label, total, enabled=enabled) as advance:
         yield advance
 

@@ -7,6 +7,11 @@ segment at exactly that point (the pages handed to the writer so far). After Ctr
 resumed export cuts the partial file back to that length and continues each segment from its
 cursor, so every item lands in the file exactly once. Resuming needs a format that is a plain
 sequence of lines (jsonl, ddb-json); csv and parquet are assembled at the end.
+
+With ``share=(K, N)`` the export reads only host K's share of the ``segments`` parallel-scan
+segments (K, K+N, K+2N, ...), so N hosts export one table between them, each to its own file: the
+walk starts from a cursor in which every other segment is already done. The share is part of the
+checkpoint's identity, so each part resumes on its own and never as another share.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from ddbkit.expr.where import WhereInput, as_condition
 from ddbkit.files import cannot_write, check_new_file, open_private
 from ddbkit.formats import FORMATS, PageWriter, writer_for
 from ddbkit.formats.parquet import import_pyarrow
+from ddbkit.options import check_share
+from ddbkit.read.cursors import SegmentCursors
 from ddbkit.read.paginate import ItemIterator
 
 if TYPE_CHECKING:
@@ -80,14 +87,21 @@ def export_table(
     where: WhereInput = None,
     attributes: Sequence[str] | None = None,
     segments: int | None = None,
+    share: tuple[int, int] | None = None,
     rate_limit: float | None = None,
     resume: bool = False,
     force: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> ExportResult:
-    """Write every item (matching ``where``) of ``table`` to ``target`` ("-" for stdout)."""
+    """Write every item (matching ``where``) of ``table`` to ``target`` ("-" for stdout); with
+    ``share=(K, N)``, only host K's share of the ``segments`` (see the module docstring)."""
     if format not in FORMATS:
         raise errors.ValidationError(f"unknown format {format!r}: use one of {', '.join(FORMATS)}")
+    share_start = None
+    if share is not None:
+        share = check_share(share, segments)
+        assert segments is not None  # check_share refuses a share without it
+        share_start = SegmentCursors.share(segments, *share).encode()
     condition = as_condition(where)
     attributes = attribute_paths(attributes)
     if not isinstance(target, (str, os.PathLike)):
@@ -96,7 +110,11 @@ def export_table(
         if resume:
             raise errors.ValidationError("--resume needs a file to write to, not stdout")
         items = table.scan(
-            condition, attributes=attributes, segments=segments, rate_limit=rate_limit
+            condition,
+            attributes=attributes,
+            segments=segments,
+            rate_limit=rate_limit,
+            start=share_start,
         )
         began = time.monotonic()
         count = _write_pages(items, writer_for(format, sys.stdout.buffer), progress)
@@ -123,7 +141,12 @@ def export_table(
         "format": format,
         "where": condition.debug() if condition is not None else None,
         "attributes": list(attributes) if attributes else None,
+        "share": list(share) if share else None,
     }
+    if share is not None:
+        # A plain export resumes with the segment count it settled on (maybe clamped); a share
+        # is one part of a split every host made with the same count, which must not change.
+        identity["segments"] = segments
     state = _load_checkpoint(path, identity) if resume else None
     if state is None:
         check_new_file(path, force=force, what="export file")
@@ -133,7 +156,7 @@ def export_table(
         attributes=attributes,
         segments=effective_segments,
         rate_limit=rate_limit,
-        start=state["cursor"] if state else None,
+        start=state["cursor"] if state else share_start,
     )
     if state is None:
         # Fresh start: forget any earlier partial run of the same target.
@@ -266,12 +289,25 @@ def _load_checkpoint(path: Path, identity: dict[str, Any]) -> dict[str, Any] | N
     if not partial_path(path).exists():
         return None
     for name, value in identity.items():
+        if record.get(name) != value and name in ("share", "segments"):
+            raise errors.ValidationError(
+                f"the interrupted export of {path} read {_part(record)}, not {_part(identity)}: "
+                "resume with the same --share and --segments, or drop --resume"
+            )
         if record.get(name) != value:
             raise errors.ValidationError(
                 f"the interrupted export of {path} had a different {name} "
                 f"({record.get(name)!r}): resume with the same options, or drop --resume"
             )
     return record
+
+
+def _part(identity: dict[str, Any]) -> str:
+    """Which part of the table an export reads, for a refused resume."""
+    share = identity.get("share")
+    if not share:
+        return "the whole table (no share)"
+    return f"share {share[0]}/{share[1]} of {identity.get('segments')} segments"
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from ddbkit import errors
+from ddbkit.options import check_share, share_segments
 
 Wire = dict[str, Any]
 _DONE = "done"
@@ -83,6 +84,17 @@ class SegmentCursors:
         """A walk of ``segments`` segments that reads only ``wanted`` (the others count as done)."""
         keep = set(wanted)
         return cls(segments, {s: _DONE for s in range(segments) if s not in keep})
+
+    @classmethod
+    def share(cls, segments: int, k: int, n: int) -> SegmentCursors:
+        """The start of host ``k``'s share of ``n`` in a ``segments``-segment scan.
+
+        Segments k, k+n, k+2n, ... are not started and every other one is done, so a walk from
+        :meth:`encode`'s cursor reads only that share, and the cursors it hands out (checkpoints,
+        ``--resume``) keep the other hosts' segments done. Checked by
+        :func:`ddbkit.options.check_share`.
+        """
+        return cls.only(segments, share_segments(segments, check_share((k, n), segments)))
 
     def advance(self, segment: int, last_key: Wire | None) -> None:
         self.positions[segment] = _DONE if last_key is None else last_key
