@@ -65,7 +65,11 @@ def client() -> Iterator[Any]:
 
 def mixed_item(n: int, rng: random.Random) -> dict[str, Any]:
     """Every DynamoDB type, nested maps, big numbers, and attributes that come and go."""
-    item: dict[str, Any] = {"id": f"k{n:05d}", "n": n, "price": Decimal(rng.randint(0, 99999)) / 100}
+    item: dict[str, Any] = {
+        "id": f"k{n:05d}",
+        "n": n,
+        "price": Decimal(rng.randint(0, 99999)) / 100,
+    }
     if n % 2:
         item["doc"] = {"city": rng.choice(["Oslo", "Rome"]), "deep": {"list": [n, "x", True]}}
     if n % 3 == 0:
@@ -127,9 +131,7 @@ def mixed(make_table: TableFactory) -> Table:
     return t
 
 
-def test_to_dask_equals_the_table_item_for_item(
-    client: Any, mixed: Table, endpoint: str
-) -> None:
+def test_to_dask_equals_the_table_item_for_item(client: Any, mixed: Table, endpoint: str) -> None:
     frame = mixed.to_dask(segments=4)
     assert frame.npartitions == 4
     got = frame.compute()
@@ -244,9 +246,7 @@ def written_as(items: list[dict[str, Any]]) -> dict[Key, dict[str, Canon]]:
     return by_key(out, ["id"])
 
 
-def test_write_dask_writes_every_row_as_an_item(
-    client: Any, table: Table, endpoint: str
-) -> None:
+def test_write_dask_writes_every_row_as_an_item(client: Any, table: Table, endpoint: str) -> None:
     frame, items = source_frame(1500, 6)
     summary = table.write_dask(frame, types={"doc": "M", "tags": "SS"})
     assert (summary.read, summary.written) == (1500, 1500)
@@ -303,9 +303,7 @@ def test_write_dask_refuses_what_it_cannot_do_safely(client: Any, table: Table) 
     assert table.count() == 0
 
 
-def test_a_row_that_cannot_be_converted_is_rejected_not_guessed(
-    client: Any, table: Table
-) -> None:
+def test_a_row_that_cannot_be_converted_is_rejected_not_guessed(client: Any, table: Table) -> None:
     frame, _ = source_frame(40, 2)
     broken = frame.assign(doc=frame["doc"].where(frame["id"] != "w00007", "{not json"))
     with pytest.raises(ddbkit.IncompleteWriteError) as stopped:
