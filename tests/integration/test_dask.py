@@ -278,14 +278,14 @@ def test_to_dask_then_write_dask_copies_a_table_exactly(
 def test_write_dask_through_faults_writes_exactly_every_row(
     client: Any, table: Table, endpoint: str
 ) -> None:
-    frame, items = source_frame(2000, 4)
+    frame, items = source_frame(800, 4)
     script = {"BatchWriteItem": ("throttle", "unprocessed", "reset")}
     with faulty(endpoint, 11, script) as proxy:
         proxy.set_rates(throttle=0.3, unprocessed=0.3, reset=0.1)
         through = ddbkit.connect(endpoint_url=proxy.endpoint_url, local=True, read_timeout=2)
         summary = through.table(table.name).write_dask(frame, types={"doc": "M", "tags": "SS"})
         fired(proxy, script)
-    assert (summary.read, summary.written) == (2000, 2000)
+    assert (summary.read, summary.written) == (800, 800)
     assert summary.retries > 0
     assert_same_items(engine_items(endpoint, table.name, ["id"]), written_as(items))
 
@@ -384,7 +384,7 @@ def test_a_worker_killed_mid_write_still_writes_every_row(
         killer.join()
     assert killer.killed, "no worker was killed while a partition was running"  # type: ignore[attr-defined]
     # The partition that died ran again from its first row: puts are idempotent.
-    assert summary.written >= 1200
+    assert (summary.read, summary.written) == (1200, 1200)  # the lost run never reported
     assert_same_items(engine_items(endpoint, table.name, ["id"]), written_as(items))
 
 

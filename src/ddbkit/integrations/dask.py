@@ -283,6 +283,7 @@ class WritePartition:
     on_error: str
     rest: str
     types: Mapping[str, str] = field(default_factory=dict)
+    job: str = ""  # the budget's key: partitions on one worker thread share its slot
 
 
 def write_partition(part: WritePartition, frame: Any) -> WriteSummary:
@@ -294,7 +295,7 @@ def write_partition(part: WritePartition, frame: Any) -> WriteSummary:
         part.keys,
         action=part.action,
         workers=WRITERS_PER_PARTITION,
-        rate_limit=part.rate,
+        rate_limit=slot_limiter(part.job, part.rate) if part.rate is not None else None,
         on_error=part.on_error,
     )
     return writer.write(enumerate(frame_items(frame, part.rest, part.types), start=1))

@@ -84,7 +84,7 @@ class BatchWriter:
         *,
         action: str = "put",
         workers: int = 8,
-        rate_limit: float | None = None,
+        rate_limit: float | RateLimiter | None = None,
         on_error: str = "stop",
         on_reject: Callable[[Rejection], None] | None = None,
         progress: Callable[[int], None] | None = None,
@@ -94,13 +94,15 @@ class BatchWriter:
         if on_error not in ("stop", "skip"):
             raise errors.ValidationError("on_error must be 'stop' or 'skip'")
         workers = WORKERS.check(workers)
-        rate_limit = optional(WRITE_RATE, rate_limit)
+        # A RateLimiter is a budget shared beyond this writer (a Dask worker thread's slot).
+        shared = rate_limit if isinstance(rate_limit, RateLimiter) else None
+        rate_limit = None if shared is not None else optional(WRITE_RATE, rate_limit)
         self.db = db
         self.table = table
         self.keys = keys
         self.action = action
         self.workers = workers
-        self.limiter = RateLimiter(rate_limit) if rate_limit else None
+        self.limiter = shared or (RateLimiter(rate_limit) if rate_limit else None)
         self.on_error = on_error
         self.on_reject = on_reject
         # Each worker gets its own copy of the connection's retry budget, its waits cut short by
