@@ -423,3 +423,23 @@ def test_a_database_spec_is_what_a_worker_connects_with(client: Any, db: Databas
 
     seen = client.run(endpoint_seen_by_worker, db.spec)
     assert set(seen.values()) == {db.endpoint_url}
+
+
+@pytest.mark.parametrize(
+    ("call", "said"),
+    [
+        (lambda t: t.to_dask(segments=0), "segments is a whole number from 1"),
+        (lambda t: t.to_dask(segments=2.5), "segments is a whole number from 1"),
+        (lambda t: t.to_dask(rate_limit=-1), "rate_limit is a number of units per second"),
+        (lambda t: t.to_dask(rate_limit=float("inf")), "rate_limit is a finite number"),
+        (lambda t: t.to_dask("n >>> 1"), "where-clause syntax error at column 3"),
+        (lambda t: t.write_dask(dd.from_dict({"id": ["a"]}, npartitions=1), wcu=0), "wcu is a"),
+    ],
+)
+def test_bad_arguments_are_refused_before_any_work(
+    client: Any, table: Table, call: Callable[[Table], Any], said: str
+) -> None:
+    with pytest.raises(ddbkit.ValidationError) as refused:
+        call(table)
+    assert said in str(refused.value).splitlines()[0]  # a syntax error adds a caret line
+    assert table.count() == 0
