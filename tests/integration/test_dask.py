@@ -428,12 +428,15 @@ def test_a_database_spec_is_what_a_worker_connects_with(client: Any, db: Databas
 @pytest.mark.parametrize(
     ("call", "said"),
     [
-        (lambda t: t.to_dask(segments=0), "segments is a whole number from 1"),
-        (lambda t: t.to_dask(segments=2.5), "segments is a whole number from 1"),
-        (lambda t: t.to_dask(rate_limit=-1), "rate_limit is a number of units per second"),
-        (lambda t: t.to_dask(rate_limit=float("inf")), "rate_limit is a finite number"),
+        (lambda t: t.to_dask(segments=0), "segments (--segments) is a whole number from 1"),
+        (lambda t: t.to_dask(segments=2.5), "segments (--segments) is a whole number from 1"),
+        (lambda t: t.to_dask(rate_limit=-1), "rate_limit (--rcu) is a number of 0.001 or more"),
+        (lambda t: t.to_dask(rate_limit=float("inf")), "rate_limit (--rcu) is a number"),
         (lambda t: t.to_dask("n >>> 1"), "where-clause syntax error at column 3"),
-        (lambda t: t.write_dask(dd.from_dict({"id": ["a"]}, npartitions=1), wcu=0), "wcu is a"),
+        (
+            lambda t: t.write_dask(dd.from_dict({"id": ["a"]}, npartitions=1), wcu=0),
+            "(--wcu) is a number",
+        ),
     ],
 )
 def test_bad_arguments_are_refused_before_any_work(

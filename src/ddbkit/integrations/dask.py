@@ -37,6 +37,7 @@ from ddbkit.integrations.sql import fit
 from ddbkit.integrations.sql.load import Source, fetch_pages, ql, register_functions
 from ddbkit.integrations.sql.plan import duckdb_module
 from ddbkit.models import KeySchema
+from ddbkit.options import RATE, SEGMENTS, WRITE_RATE, optional
 from ddbkit.read.cursors import SegmentCursors
 from ddbkit.read.segments import partition_segments
 from ddbkit.transport.connection import SyncConnection
@@ -129,16 +130,9 @@ def _page_items(table: TableSource, rate: float | None) -> int | None:
     return max(1, items) if items < SAMPLE_ITEMS else None
 
 
-def _share(budget: float | None, partitions: int, what: str) -> float | None:
-    if budget is None:
-        return None
-    if isinstance(budget, bool) or not isinstance(budget, (int, float)) or not budget > 0:
-        raise errors.ValidationError(
-            f"{what} is a number of units per second above 0, not {budget!r}"
-        )
-    if not math.isfinite(budget):
-        raise errors.ValidationError(f"{what} is a finite number of units per second")
-    return float(budget) / job_slots(partitions)
+def _share(budget: float | None, partitions: int) -> float | None:
+    """One slot's share of a checked budget (``None``: no budget)."""
+    return None if budget is None else budget / job_slots(partitions)
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -212,6 +206,8 @@ def to_dask(
     from ddbkit.expr.where import parse_path
 
     dd = import_dask()
+    segments = optional(SEGMENTS, segments)
+    budget = optional(RATE, rate_limit)
     plan = table.explain(where, attributes=attributes, params=params)
     request = table.request_params(plan)
     operation = _OPERATIONS[plan.operation]
@@ -219,14 +215,6 @@ def to_dask(
         total = 1  # a Query cannot be split into segments: one partition
     elif segments is None:
         total = partition_segments(table.info().size_bytes)
-    elif (
-        isinstance(segments, bool)
-        or not isinstance(segments, int)
-        or not 1 <= segments <= 1_000_000
-    ):
-        raise errors.ValidationError(
-            f"segments is a whole number from 1 to 1000000, not {segments!r}"
-        )
     else:
         total = segments
     names: list[str] | None = None
@@ -234,7 +222,7 @@ def to_dask(
         paths = [parse_path(a) if isinstance(a, str) else a for a in attributes]
         names = sorted({str(p.parts[0]) for p in paths})
     declared, meta = _declare(table, operation, request, names)
-    rate = _share(rate_limit, total, "rate_limit")
+    rate = _share(budget, total)
     pages = _page_items(table, rate)
     spec = table.db.spec
     job = uuid.uuid4().hex
@@ -407,7 +395,7 @@ def write_dask(
         raise errors.ValidationError(f"types names {unknown[0]!r}, which is not a column")
     if action == "delete":  # a delete needs the key alone
         frame = frame[list(keys.names)]
-    rate = _share(wcu, frame.npartitions, "wcu")
+    rate = _share(optional(WRITE_RATE, wcu), frame.npartitions)
     part = WritePartition(table.db.spec, table.name, keys, action, rate, on_error, rest, checked)
     tasks = [delayed(write_partition)(part, p) for p in frame.to_delayed()]
     began = time.monotonic()
