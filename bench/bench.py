@@ -28,12 +28,14 @@ if str(ROOT) not in sys.path:
 
 import orjson  # noqa: E402
 
-from bench import async_suites, baselines, data, suites  # noqa: E402
+from bench import async_suites, baselines, dask_suites, data, suites  # noqa: E402
 from bench.measure import log  # noqa: E402
 from bench.rawhttp import RawClient  # noqa: E402
 from bench.suites import Context, Section  # noqa: E402
 
-SECTIONS = ("scan", "import", "export", "rss", "faults", "sql", "cli", "async", "transport")
+SECTIONS = (
+    "scan", "import", "export", "rss", "faults", "sql", "cli", "async", "transport", "dask",
+)  # fmt: skip
 DEFAULT_ITEMS = 100_000
 QUICK_ITEMS = 10_000
 DEFAULT_REPS = 3
@@ -250,7 +252,7 @@ def run(args: argparse.Namespace, report: dict[str, Any]) -> None:
         ctx = build_context(args, engine.endpoint_url, workdir, engine.pid)
         d = report["data"] = describe_data(ctx)
         loaded = ""
-        reads_main = {"scan", "export", "faults", "sql", "async"} | (
+        reads_main = {"scan", "export", "faults", "sql", "async", "dask"} | (
             set() if args.rss_items else {"rss"}
         )
         if reads_main.intersection(names):
@@ -281,6 +283,8 @@ def run(args: argparse.Namespace, report: dict[str, Any]) -> None:
                 section = async_suites.async_section(ctx)
             elif name == "transport":
                 section = async_suites.transport_section(ctx)
+            elif name == "dask":
+                section = dask_suites.dask_section(ctx)
             else:
                 section = suites.faults_section(ctx, suites.export_segments(ctx, scan))
             sections.append(section)

@@ -45,10 +45,14 @@ INSTALL_TIMEOUT = 900
 RUN_TIMEOUT = 120
 # The optional packages of every extra: a venv may import only its own extra's. aiohttp's own
 # dependencies are here too; attrs, idna and typing_extensions, which it also brings, are not:
-# other extras (moto) bring them as well.
+# other extras (moto) bring them as well. So are those of dask and distributed; jinja2,
+# markupsafe, yaml (moto's too), packaging (matplotlib's too) and the backports some Pythons get
+# (importlib_metadata, zipp, lazy_importer) are not.
 OPTIONAL_MODULES = (
     "duckdb", "pyarrow", "numpy", "pandas", "polars", "matplotlib", "moto", "aiohttp",
     "aiohappyeyeballs", "aiosignal", "frozenlist", "multidict", "propcache", "yarl",
+    "dask", "distributed", "cloudpickle", "fsspec", "partd", "locket", "toolz", "tlz",
+    "msgpack", "psutil", "sortedcontainers", "tblib", "tornado", "zict",
 )  # fmt: skip
 _HOST_ONLY = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE", "VIRTUAL_ENV")
 

@@ -59,6 +59,11 @@ MAY_IMPORT: dict[str, set[str]] = {
         "aiohttp", "aiohappyeyeballs", "aiosignal", "frozenlist", "multidict", "propcache",
         "yarl",
     },
+    "dask": {
+        "duckdb", "pyarrow", "numpy", "pandas", "dask", "distributed", "cloudpickle", "fsspec",
+        "partd", "locket", "toolz", "tlz", "msgpack", "psutil", "sortedcontainers", "tblib",
+        "tornado", "zict",
+    },
 }  # fmt: skip
 
 
@@ -291,6 +296,132 @@ def test_async_alone_puts_and_scans_with_connect_async(
     assert users.get({"id": "b29"}) == {"id": "b29", "age": 29}
 
 
+# -- dask -----------------------------------------------------------------------------------------
+
+# Scripts for a real cluster of worker processes: written to a file and guarded, because each
+# worker process starts by importing the main module. argv[1] endpoint, then table names.
+DASK_READ = """\
+import json, sys
+
+import ddbkit
+import pandas as pd
+from distributed import Client, LocalCluster
+
+from ddbkit.integrations import dask as integration
+
+
+def opened():
+    \"\"\"The connections this process opened to read partitions.\"\"\"
+    return len(integration._CONNECTIONS)
+
+
+def plain(value):
+    return None if value is pd.NA else list(value) if isinstance(value, list) else value
+
+
+def main():
+    table = ddbkit.connect(endpoint_url=sys.argv[1], local=True).table(sys.argv[2])
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster, Client(cluster) as client:
+        frame = table.to_dask(segments=2)
+        rows = frame.compute().sort_values("id")
+        workers = client.run(opened)
+    print(json.dumps({
+        "type": f"{type(frame).__module__.split('.')[0]}.{type(frame).__name__}",
+        "partitions": frame.npartitions,
+        "columns": list(rows.columns),
+        "age": str(rows["age"].dtype),
+        "rows": [[plain(v) for v in row] for row in rows.itertuples(index=False)],
+        "opened": {"client": opened(), "workers": sorted(workers.values())},
+    }))
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+DASK_WRITE = """\
+import json, sys
+
+import dask.dataframe as dd
+import ddbkit
+import pandas as pd
+from distributed import Client, LocalCluster
+
+
+def main():
+    db = ddbkit.connect(endpoint_url=sys.argv[1], local=True)
+    source, target = db.table(sys.argv[2]), db.table(sys.argv[3])
+    rows = pd.DataFrame({
+        "id": ["w1", "w2", "w3"],
+        "age": pd.array([7, None, 9], dtype="Int64"),
+        "address": ['{"city": "Lima"}', None, '{"city": "Kyiv", "zip": "01001"}'],
+    })
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster, Client(cluster):
+        copied = target.write_dask(
+            source.to_dask(segments=2), types={"address": "M", "tags": "SS"}
+        )
+        written = target.write_dask(dd.from_pandas(rows, npartitions=2), types={"address": "M"})
+    print(json.dumps({
+        "copied": [copied.written, copied.rejected, copied.failed],
+        "written": [written.written, written.rejected, written.failed],
+    }))
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def run_file(venv: Venv, code: str, *args: str, cwd: Path) -> CliResult:
+    """Run ``code`` as a script file with this venv's interpreter, isolated (-I)."""
+    script = cwd / "job.py"
+    script.write_text(code)
+    return venv.run(venv.python, "-I", script, *args, cwd=cwd)
+
+
+def test_dask_alone_to_dask_reads_a_table_in_worker_processes(
+    venvs: Venvs, endpoint: str, users: Table, tmp_path: Path
+) -> None:
+    venv = alone(venvs, "dask")
+    result = ok(run_file(venv, DASK_READ, endpoint, users.name, cwd=tmp_path))
+    got = json.loads(result.stdout)
+    opened = got.pop("opened")
+    assert got == {
+        "type": "dask.DataFrame",
+        "partitions": 2,
+        "columns": ["id", "address", "age", "status", "tags", "_extra"],
+        "age": "int64[pyarrow]",
+        "rows": [
+            ["u1", '{"city":"Oslo"}', 36, "active", ["a", "b"], None],
+            ["u2", None, 20, "active", None, None],
+            ["u3", '{"city":"Rome"}', 51, "gone", None, None],
+        ],
+    }
+    # The partitions were read in the 2 worker processes, over connections of their own (one
+    # per worker that ran a partition), none in the client's.
+    assert opened["client"] == 0, opened
+    assert len(opened["workers"]) == 2, opened
+    assert set(opened["workers"]) <= {0, 1}, opened
+    assert sum(opened["workers"]) >= 1, opened
+
+
+def test_dask_alone_write_dask_copies_a_table_and_writes_a_pandas_frame(
+    venvs: Venvs, endpoint: str, users: Table, make_table: TableFactory, tmp_path: Path
+) -> None:
+    venv = alone(venvs, "dask")
+    target = make_table()
+    result = ok(run_file(venv, DASK_WRITE, endpoint, users.name, target.name, cwd=tmp_path))
+    assert json.loads(result.stdout) == {"copied": [3, 0, 0], "written": [3, 0, 0]}
+    # The copy keeps maps and sets (given as types); the pandas rows leave missing values out.
+    from_pandas = [{"id": "w1", "age": 7, "address": {"city": "Lima"}}, {"id": "w2"}]
+    from_pandas.append({"id": "w3", "age": 9, "address": {"city": "Kyiv", "zip": "01001"}})
+    assert sorted(target.scan(), key=lambda item: str(item["id"])) == [*ITEMS, *from_pandas]
+
+
 # -- the core alone -------------------------------------------------------------------------------
 
 
@@ -377,6 +508,27 @@ def test_sql_alone_dataframe_methods_name_the_dataframes_extra(
         result = ok(venv.script(LIBRARY_CALL, endpoint, users.name, method, cwd=tmp_path))
         assert result.stdout.startswith("MissingExtraError "), result.stdout
         assert result.stdout.rstrip().endswith("pip install 'ddbkit[dataframes]'"), result.stdout
+
+
+DASK_CALLS = OPEN_TABLE + (
+    "for call in (lambda: table.to_dask(), lambda: table.write_dask(None)):\n"
+    "    try:\n"
+    "        call()\n"
+    "    except ddbkit.DdbkitError as error:\n"
+    "        print(type(error).__name__, error)\n"
+)
+
+
+def test_core_alone_dask_methods_name_the_dask_extra(
+    venvs: Venvs, endpoint: str, users: Table, tmp_path: Path
+) -> None:
+    venv = alone(venvs, CORE)
+    result = ok(venv.script(DASK_CALLS, endpoint, users.name, cwd=tmp_path))
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2, result.stdout  # one line each for to_dask and write_dask
+    for line in lines:
+        assert line.startswith("MissingExtraError "), line
+        assert line.endswith("pip install 'ddbkit[dask]'"), line
 
 
 # argv[1]: the keyword arguments of connect_async, as JSON.
