@@ -673,7 +673,8 @@ def _record(
     info: dict[str, Any],
     check: verify.Check | None,
 ) -> None:
-    result = Result(key, label, count, [elapsed] if elapsed is not None else [], error, info)
+    seconds = [elapsed] if elapsed is not None else []
+    result = Result(key, label, count, seconds, error=error, info=info)
     section.results[key] = result
     section.rows.append(Row(label, result, check.message if check else (error or "")))
     section.targets.append(

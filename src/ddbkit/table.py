@@ -470,9 +470,11 @@ class Table:
         up to 1,000 matching items; a value that does not fit its column (another type, a number
         the column cannot hold exactly) or an attribute the sample did not show is kept, as
         DynamoDB JSON, in the ``_extra`` column ({"name": {"S": "..."}}), which
-        :meth:`write_dask` merges back. ``segments`` defaults to one per 128 MB (at least what
-        a scan would use); ``rate_limit`` RCU/s is the whole job's budget, split over the
-        partitions that can run at once (the threads of the Dask client's workers).
+        :meth:`write_dask` merges back. Maps, lists and mixed-type columns hold JSON text
+        (``write_dask(types={"col": "JSON"})`` writes it back as values). ``segments``
+        defaults to one per 128 MB (at least what a scan would use); ``rate_limit`` RCU/s is
+        the whole job's budget, split over the partitions that can run at once (the threads of
+        the Dask client's workers).
         """
         from ddbkit.integrations.dask import to_dask
 
@@ -500,9 +502,12 @@ class Table:
         Only ``action="put"`` (and ``"delete"``, by the key columns) are offered: a partition
         that Dask runs again after a worker died writes the same items again, so nothing is lost
         or doubled. ``wcu`` WCU/s is the whole job's budget; ``types`` gives columns a DynamoDB
-        type as ``import_file`` does (``{"address": "M", "tags": "SS"}``: JSON text is parsed
-        for M and L). Raises :class:`~ddbkit.errors.IncompleteWriteError` like :meth:`put_many`,
-        with the summary of all partitions.
+        type as ``import_file`` does (``{"address": "M", "tags": "SS"}``; text in a column typed
+        other than S or B is JSON text), or ``"JSON"`` for JSON text of any type (to_dask's
+        columns of maps, lists and mixed types). Dask turns object columns (dicts, sets, bytes,
+        Decimals) into strings unless ``dask.config.set({"dataframe.convert-string": False})``
+        or the columns have Arrow dtypes. Raises :class:`~ddbkit.errors.IncompleteWriteError`
+        like :meth:`put_many`, with the summary of all partitions.
         """
         from ddbkit.integrations.dask import write_dask
 

@@ -325,6 +325,8 @@ def _typed(value: Any, tag: str, name: str) -> Any:
     than S or B is JSON text (what to_dask's JSON columns hold), parsed with exact numbers."""
     if isinstance(value, str) and tag not in ("S", "B"):
         value = loads_exact(value)
+        if tag == "JSON":
+            return value
     elif tag == "B" and isinstance(value, bytes):
         return value  # a binary cell is already what B means; base64 text is for JSON
     elif tag == "BS" and isinstance(value, list) and all(isinstance(v, bytes) for v in value):
@@ -389,14 +391,20 @@ def write_dask(
             f"the frame has no column {missing[0]!r}, part of {table.name!r}'s key: every row "
             "needs the whole key"
         )
-    checked = check_types(types)
+    # "JSON": text holding a value of any type (to_dask's JSON columns: maps, lists, mixed)
+    json_text = {name for name, tag in (types or {}).items() if str(tag).upper() == "JSON"}
+    checked = dict.fromkeys(json_text, "JSON")
+    checked.update(check_types({n: t for n, t in (types or {}).items() if n not in json_text}))
     unknown = [c for c in checked if c not in columns]
     if unknown:
         raise errors.ValidationError(f"types names {unknown[0]!r}, which is not a column")
     if action == "delete":  # a delete needs the key alone
         frame = frame[list(keys.names)]
     rate = _share(optional(WRITE_RATE, wcu), frame.npartitions)
-    part = WritePartition(table.db.spec, table.name, keys, action, rate, on_error, rest, checked)
+    job = uuid.uuid4().hex  # the budget slots of this job, apart from any other
+    part = WritePartition(
+        table.db.spec, table.name, keys, action, rate, on_error, rest, checked, job
+    )
     tasks = [delayed(write_partition)(part, p) for p in frame.to_delayed()]
     began = time.monotonic()
     summaries: Sequence[WriteSummary] = compute(*tasks)
