@@ -79,8 +79,11 @@ class Guard:
         self.origins = {b"http://" + host for host in self.hosts}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":  # lifespan: nothing to guard
+        if scope["type"] == "lifespan":  # start-up and shut-down: nothing to guard
             await self.app(scope, receive, send)
+            return
+        if scope["type"] != "http":  # a websocket: the console has none, and opens none
+            await send({"type": "websocket.close", "code": 1008})
             return
         started = time.perf_counter()
         status = await self._answer(scope, receive, send)
