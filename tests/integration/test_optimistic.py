@@ -123,3 +123,16 @@ def test_async_put_and_delete_take_expected(
 
     asyncio.run(save())
     assert stored(table, {"id": "a"}) is None
+
+
+def test_expected_checks_up_to_150_attributes_and_refuses_more_before_sending(
+    table: Table,
+) -> None:
+    # DynamoDB allows 300 operators in a condition: 150 '=' and 149 'AND'.
+    wide = {"id": "w", **{f"attribute_with_a_long_name_{k}": {"m": [k]} for k in range(149)}}
+    table.put(wide)
+    table.put({**wide, "attribute_with_a_long_name_0": 0}, expected=wide)
+    wider = {**wide, "one_more": 1}
+    with pytest.raises(ddbkit.ValidationError, match="expected has 151 attributes.*at most 300"):
+        table.put(wider, expected=wider)
+    assert table.get({"id": "w"}, consistent=True) == {**wide, "attribute_with_a_long_name_0": 0}

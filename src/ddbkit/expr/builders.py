@@ -145,6 +145,10 @@ def encode_update(
     return build_update(set=set, add=add, remove=remove, delete=delete).encode(ph)
 
 
+# DynamoDB allows 300 operators in an expression; N attributes take N '=' and N - 1 'AND'.
+MAX_EXPECTED = 150
+
+
 def unchanged(expected: Mapping[str, Any]) -> Condition:
     """Every top-level attribute of ``expected`` (an item as it was read) still holds its value.
 
@@ -156,6 +160,12 @@ def unchanged(expected: Mapping[str, Any]) -> Condition:
     if not isinstance(expected, Mapping):
         raise ValidationError(
             f"expected is the whole item as it was read (a dict), not {type(expected).__name__}"
+        )
+    if len(expected) > MAX_EXPECTED:
+        raise ValidationError(
+            f"expected has {len(expected)} attributes, and a DynamoDB condition holds at most "
+            f"300 operators, enough to check {MAX_EXPECTED}: save without expected, or keep a "
+            "version attribute and pass a condition on it"
         )
     condition = and_all(
         [Compare("=", Path((name,)), Value(value)) for name, value in expected.items()]
