@@ -47,12 +47,8 @@ def console_command(port: int, mode: str | None, no_open: bool) -> None:
     db = settings.db()
     read_only = None if mode is None else mode == "read-only"
 
-    def ready(url: str) -> None:
-        writes = (
-            "read-only"
-            if (read_only if read_only is not None else not db.on_loopback)
-            else ("writes allowed")
-        )
+    def ready(url: str, read_only: bool) -> None:
+        writes = "read-only" if read_only else "writes allowed"
         click.echo(f"ddbkit console for {db.endpoint} ({writes}); Ctrl-C stops it")
         click.echo(f"open: {url}")
         if not no_open and can_open_browser():

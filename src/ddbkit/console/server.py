@@ -41,9 +41,11 @@ def serve(
     port: int = 0,
     read_only: bool | None = None,
     debug: bool = False,
-    on_ready: Callable[[str], None] | None = None,
+    on_ready: Callable[[str, bool], None] | None = None,
 ) -> None:
-    """Run the console until Ctrl-C; ``on_ready(url)`` gets the URL to open (token included)."""
+    """Run the console until Ctrl-C; ``on_ready(url, read_only)`` gets the URL to open (token
+    included) and whether the console is read-only (``read_only=None``: as :func:`create_app`
+    decides)."""
     import uvicorn
 
     sock = listen(port)
@@ -59,7 +61,7 @@ def serve(
     )
     server = uvicorn.Server(config)
     if on_ready is not None:
-        on_ready(f"http://{HOST}:{port}/?token={token}")
+        on_ready(f"http://{HOST}:{port}/?token={token}", app.read_only)
     try:
         server.run(sockets=[sock])
     finally:
