@@ -14,6 +14,7 @@ import importlib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ddbkit.expr.expressions import render_name
 from ddbkit.expr.where import param_targets
 from ddbkit.values.jsonvalues import dumps_plain, dumps_typed, loads_exact, loads_typed
 
@@ -36,6 +37,7 @@ __all__ = [
     "param_targets",
     "parse_key_arg",
     "readable_order",
+    "render_name",
     "value_cell",
 ]
 

@@ -53,6 +53,7 @@ OPTIONAL_MODULES = (
     "aiohappyeyeballs", "aiosignal", "frozenlist", "multidict", "propcache", "yarl",
     "dask", "distributed", "cloudpickle", "fsspec", "partd", "locket", "toolz", "tlz",
     "msgpack", "psutil", "sortedcontainers", "tblib", "tornado", "zict",
+    "starlette", "uvicorn", "anyio", "h11",
 )  # fmt: skip
 _HOST_ONLY = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE", "VIRTUAL_ENV")
 

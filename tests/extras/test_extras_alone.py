@@ -20,6 +20,7 @@ import pytest
 from ddbkit import local
 from ddbkit.table import Table
 from tests.conftest import CliResult, TableFactory
+from tests.console.conftest import start_console
 from tests.extras.conftest import CORE, INSTALL_TIMEOUT, ROOT, Venv
 
 # A cold cache builds a venv inside the first test that needs it.
@@ -64,6 +65,7 @@ MAY_IMPORT: dict[str, set[str]] = {
         "partd", "locket", "toolz", "tlz", "msgpack", "psutil", "sortedcontainers", "tblib",
         "tornado", "zict",
     },
+    "console": {"starlette", "uvicorn", "anyio", "h11", "duckdb", "pyarrow", "numpy"},
 }  # fmt: skip
 
 
@@ -573,6 +575,37 @@ def test_core_alone_connect_async_names_the_extra_before_looking_for_an_engine(
     # not "start an engine" (which, once done, only leads to the missing extra).
     venv = alone(venvs, CORE)
     names_the_async_extra(connect_async_error(venv, {"local": True}, tmp_path))
+
+
+# -- console --------------------------------------------------------------------------------------
+
+
+def test_console_alone_serves_its_page_tables_and_sql(
+    venvs: Venvs, endpoint: str, users: Table
+) -> None:
+    venv = alone(venvs, "console")
+    environment = venv.env()
+    with start_console(
+        endpoint, executable=str(venv.path / "bin" / "ddbkit"), environment=environment
+    ) as running:
+        client = running.client()
+        assert client.get("/api/tables").json()["tables"].count(users.name) == 1
+        script = client.get("/static/app.js")  # the page's files are in the wheel
+        assert script.status == 200
+        assert len(script.body) > 1000
+        opened = client.get(f"/api/tables/{users.name}/item", key='{"id": {"S": "u1"}}').json()
+        assert opened["item"]["tags"] == {"SS": ["a", "b"]}
+        query = f'SELECT status, count(*) AS n FROM "{users.name}" GROUP BY status ORDER BY 1'
+        rows = client.request("POST", "/api/sql", {"query": query}).json()["rows"]
+        assert rows == [["active", "2"], ["gone", "1"]]
+    assert "Traceback" not in "\n".join(running.lines)
+
+
+def test_core_alone_console_names_the_console_extra(
+    venvs: Venvs, endpoint: str, tmp_path: Path
+) -> None:
+    venv = alone(venvs, CORE)
+    names_the_extra(venv.ddbkit("--endpoint-url", endpoint, "console", cwd=tmp_path), "console")
 
 
 def test_every_extra_has_a_test_alone() -> None:

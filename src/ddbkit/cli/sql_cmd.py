@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from typing import Any
 
 import click
 
 from ddbkit.options import SEGMENTS
-from ddbkit.present import loads_exact
 from ddbkit.workflows import sql
 
 from .flags import setting_option
@@ -18,7 +15,6 @@ from .progress import progress_bar, show_progress
 from .state import state
 
 OUTPUTS = ("table", "json", "jsonl", "csv", "parquet")
-_BATCH = 2048
 
 
 @click.command("sql")
@@ -66,28 +62,13 @@ def sql_command(
             return
         fmt = choose_format(fmt) if target is None else (fmt or "jsonl")
         if target is None:
-            write_items(_rows(relation), fmt, first_columns=relation.columns)
+            write_items(sql.rows(relation), fmt, first_columns=relation.columns)
         else:
             with open(target + ".tmp", "w", encoding="utf-8", newline="") as out:
-                write_items(_rows(relation), fmt, first_columns=relation.columns, out=out)
+                write_items(sql.rows(relation), fmt, first_columns=relation.columns, out=out)
             os.replace(target + ".tmp", target)  # never a half-written file under the real name
     except duckdb_error as exc:
         raise click.ClickException(str(exc).splitlines()[0]) from exc
-
-
-def _rows(relation: Any) -> Iterator[dict[str, Any]]:
-    """The relation's rows as plain items; JSON columns become their values, not text."""
-    columns = list(relation.columns)
-    json_cols = [str(t).upper() == "JSON" for t in relation.types]
-    reader = relation.arrow()
-    batches = reader if hasattr(reader, "read_next_batch") else reader.to_batches(_BATCH)
-    for batch in batches:
-        for row in batch.to_pylist():
-            item: dict[str, Any] = {}
-            for name, is_json in zip(columns, json_cols, strict=True):
-                value = row.get(name)
-                item[name] = loads_exact(value) if is_json and value is not None else value
-            yield item
 
 
 COMMANDS = [sql_command]
