@@ -1047,7 +1047,28 @@
         start.disabled = true;
         progress.textContent = "starting…";
         try {
-          const job = await api("POST", `/api/tables/${enc(name)}/exports`, { format: format.value, where: q.where.trim(), index: q.index });
+          const body = { format: format.value, where: q.where.trim(), index: q.index };
+          let job;
+          try {
+            job = await api("POST", `/api/tables/${enc(name)}/exports`, body);
+          } catch (err) {
+            if (!(err instanceof ApiError && err.status === 428 && err.data.confirm === "scan")) throw err;
+            const planBox = el("div", { class: "plan" });
+            planBlock(planBox, err.data.plan, null);
+            const ok = await confirmDialog({
+              title: "Export with a full scan?",
+              body: [el("p", { text: err.data.error || "This reads the whole table." }), planBox],
+              yes: "Scan and export",
+              testid: "scan-confirm",
+              yesTestid: "scan-confirm-yes",
+              noTestid: "scan-confirm-no",
+            });
+            if (!ok) {
+              progress.textContent = "";
+              return;
+            }
+            job = await api("POST", `/api/tables/${enc(name)}/exports`, { ...body, confirm: "1" });
+          }
           let status;
           for (;;) {
             status = await api("GET", `/api/exports/${enc(job.id)}`);
@@ -1426,7 +1447,7 @@
         "section",
         { class: "panel" },
         el("h3", { text: "Schema" }),
-        el("p", { class: "muted small", text: `${schema.scope || ""}${schema.scope ? " · " : ""}${fmtInt(schema.items)} items read${schema.complete ? " (all of them)" : ""}` }),
+        el("p", { class: "muted small", text: scopeLine(schema) }),
         conflicts.length ? el("p", { class: "warn small", text: `Attributes with more than one type: ${conflicts.join(", ")}` }) : null,
         schemaTable
       )
@@ -1439,7 +1460,7 @@
         "section",
         { class: "panel" },
         el("h3", { text: "Item sizes" }),
-        el("p", { class: "muted small", text: `${stats.scope || ""}${stats.scope ? " · " : ""}${fmtInt(stats.items)} items, ${fmtBytes(stats.bytes)} · min ${fmtBytes(size.min)}, mean ${fmtBytes(typeof size.mean === "number" ? Math.round(size.mean) : size.mean)}, max ${fmtBytes(size.max)}` }),
+        el("p", { class: "muted small", text: `${scopeLine(stats)} · ${fmtBytes(stats.bytes)} in all · min ${fmtBytes(size.min)}, mean ${fmtBytes(typeof size.mean === "number" ? Math.round(size.mean) : size.mean)}, max ${fmtBytes(size.max)}` }),
         histogram(stats.histogram || [])
       )
     );
@@ -1495,6 +1516,15 @@
         )
       )
     );
+  }
+
+  /** "a sample of … · 1,000 items read" (the server names the count items_read; items in the spec). */
+  function scopeLine(report) {
+    const read = report.items_read !== undefined ? report.items_read : report.items;
+    const parts = [];
+    if (report.scope) parts.push(report.scope);
+    if (typeof read === "number") parts.push(`${fmtInt(read)} item${read === 1 ? "" : "s"} read${report.complete ? " (all of them)" : ""}`);
+    return parts.join(" · ");
   }
 
   function plainKeyText(key) {
