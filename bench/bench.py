@@ -28,13 +28,14 @@ if str(ROOT) not in sys.path:
 
 import orjson  # noqa: E402
 
-from bench import async_suites, baselines, dask_suites, data, suites  # noqa: E402
+from bench import async_suites, baselines, console_suites, dask_suites, data, suites  # noqa: E402
 from bench.measure import log  # noqa: E402
 from bench.rawhttp import RawClient  # noqa: E402
 from bench.suites import Context, Section  # noqa: E402
 
 SECTIONS = (
     "scan", "import", "export", "rss", "faults", "sql", "cli", "async", "transport", "dask",
+    "console",
 )  # fmt: skip
 DEFAULT_ITEMS = 100_000
 QUICK_ITEMS = 10_000
@@ -285,6 +286,8 @@ def run(args: argparse.Namespace, report: dict[str, Any]) -> None:
                 section = async_suites.transport_section(ctx)
             elif name == "dask":
                 section = dask_suites.dask_section(ctx)
+            elif name == "console":
+                section = console_suites.console_section(ctx)
             else:
                 section = suites.faults_section(ctx, suites.export_segments(ctx, scan))
             sections.append(section)

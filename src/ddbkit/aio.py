@@ -18,6 +18,7 @@ from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ddbkit import errors
 from ddbkit.database import Database, connect
 from ddbkit.expr.plan import Plan
 from ddbkit.expr.requests import ItemRequest, TableRequests, many
@@ -175,10 +176,16 @@ class AsyncTable:
         *,
         condition: WhereInput = None,
         params: Mapping[str, Any] | None = None,
+        expected: Mapping[str, Any] | None = None,
     ) -> None:
-        """Write a whole item (only if ``condition`` holds)."""
+        """Write a whole item (only if ``condition`` holds and, with ``expected``, only if the
+        stored item has not changed since it was read; see :meth:`ddbkit.Table.put`)."""
         keys = await self.keys()
-        await self._send(self.requests.put_item(keys, item, condition=condition, params=params))
+        await self._send(
+            self.requests.put_item(
+                keys, item, condition=condition, params=params, expected=expected
+            )
+        )
 
     async def delete(
         self,
@@ -187,12 +194,15 @@ class AsyncTable:
         condition: WhereInput = None,
         params: Mapping[str, Any] | None = None,
         return_old: bool = False,
+        expected: Mapping[str, Any] | None = None,
     ) -> Item | None:
-        """Delete the item with this key; with ``return_old``, return what was deleted."""
+        """Delete the item with this key; with ``return_old``, return what was deleted; with
+        ``expected``, only if it has not changed since it was read."""
         keys = await self.keys()
         request = self.requests.delete_item(
-            keys, key, condition=condition, params=params, return_old=return_old
-        )
+            keys, key, condition=condition, params=params, return_old=return_old,
+            expected=expected,
+        )  # fmt: skip
         return await self._send(request)
 
     async def update(
@@ -215,9 +225,14 @@ class AsyncTable:
         return await self._send(request) or {}
 
     async def _send(self, request: ItemRequest) -> Item | None:
-        body = await self.db.transport.send(
-            request.method, request.params, table=self.name, idempotent=request.idempotent
-        )
+        try:
+            body = await self.db.transport.send(
+                request.method, request.params, table=self.name, idempotent=request.idempotent
+            )
+        except errors.ConditionFailedError as failed:
+            if request.changed is None:
+                raise
+            raise request.refused(failed) from None
         return request.result(decode_reply(body, self.name))
 
     # -- many items ---------------------------------------------------------------------------
@@ -298,14 +313,15 @@ class AsyncTable:
         self,
         where: WhereInput = None,
         *,
+        index: str | None = None,
         attributes: Sequence[str] | None = None,
         consistent: bool = False,
         params: Mapping[str, Any] | None = None,
     ) -> Plan:
-        """The plan ``find`` would run."""
+        """The plan ``find`` would run; with ``index``, the plan on that index."""
         info = await self._cached_info()
         return self.requests.find_plan(
-            info, where, attributes=attributes, consistent=consistent, params=params
+            info, where, index=index, attributes=attributes, consistent=consistent, params=params
         )
 
     async def count(

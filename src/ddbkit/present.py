@@ -1,6 +1,6 @@
 """What every front end shares to show and read values: JSON text of items, typed JSON, CSV
 cells, display order, the names of the file formats, and the typing of text it is given (keys,
-``:name`` parameters).
+``:name`` parameters, an item edited as plain JSON: :func:`retype`).
 
 Front ends (``ddbkit.cli``, a console) use these instead of reaching into values/, formats/ or
 expr/: those are the library's inside, this is the part of them a front end may rely on. The
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ddbkit.expr.expressions import render_name
 from ddbkit.expr.where import param_targets
 from ddbkit.values.jsonvalues import dumps_plain, dumps_typed, loads_exact, loads_typed
+from ddbkit.values.retype import retype
 
 if TYPE_CHECKING:
     from ddbkit.formats import FORMATS as EXPORT_FORMATS
@@ -38,6 +39,7 @@ __all__ = [
     "parse_key_arg",
     "readable_order",
     "render_name",
+    "retype",
     "value_cell",
 ]
 

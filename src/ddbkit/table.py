@@ -78,10 +78,20 @@ class Table:
         *,
         condition: WhereInput = None,
         params: Mapping[str, Any] | None = None,
+        expected: Mapping[str, Any] | None = None,
     ) -> None:
         """Write a whole item, replacing any item with the same key (only if ``condition``
-        holds; its ``:name`` parameters are bound from ``params``)."""
-        self._send(self.requests.put_item(self.keys, item, condition=condition, params=params))
+        holds; its ``:name`` parameters are bound from ``params``).
+
+        ``expected`` (the item as it was read) makes the save optimistic: it is written only if
+        the stored item still holds every attribute of ``expected`` with an equal value, else
+        :class:`~ddbkit.errors.ConditionFailedError` says the item changed since it was read.
+        """
+        self._send(
+            self.requests.put_item(
+                self.keys, item, condition=condition, params=params, expected=expected
+            )
+        )
 
     def delete(
         self,
@@ -90,13 +100,17 @@ class Table:
         condition: WhereInput = None,
         params: Mapping[str, Any] | None = None,
         return_old: bool = False,
+        expected: Mapping[str, Any] | None = None,
     ) -> Item | None:
-        """Delete the item with this key; with ``return_old``, return what was deleted (or None)."""
-        return self._send(
-            self.requests.delete_item(
-                self.keys, key, condition=condition, params=params, return_old=return_old
-            )
-        )
+        """Delete the item with this key; with ``return_old``, return what was deleted (or None).
+
+        With ``expected`` (the item as it was read) only if it has not changed, as :meth:`put`.
+        """
+        request = self.requests.delete_item(
+            self.keys, key, condition=condition, params=params, return_old=return_old,
+            expected=expected,
+        )  # fmt: skip
+        return self._send(request)
 
     def update(
         self,
@@ -121,9 +135,14 @@ class Table:
 
     def _send(self, request: ItemRequest) -> Item | None:
         # The raw path: an item holding a string that is not valid Unicode still reads.
-        body = self.db.call_raw(
-            request.method, table=self.name, idempotent=request.idempotent, **request.params
-        )
+        try:
+            body = self.db.call_raw(
+                request.method, table=self.name, idempotent=request.idempotent, **request.params
+            )
+        except errors.ConditionFailedError as failed:
+            if request.changed is None:
+                raise
+            raise request.refused(failed) from None
         return request.result(decode_reply(body, self.name))
 
     # -- many items -----------------------------------------------------------------------------
@@ -198,14 +217,20 @@ class Table:
         self,
         where: WhereInput = None,
         *,
+        index: str | None = None,
         attributes: Sequence[str] | None = None,
         consistent: bool = False,
         params: Mapping[str, Any] | None = None,
     ) -> Plan:
-        """The plan ``find`` would run: operation, index, key condition, filter, and why."""
+        """The plan ``find`` would run: operation, index, key condition, filter, and why.
+
+        With ``index``, the plan on that index: a Query when ``where`` binds its partition key
+        by ``=``, else a Scan of the index; :meth:`run` runs either.
+        """
         return self.requests.find_plan(
-            self._cached_info(), where, attributes=attributes, consistent=consistent, params=params
-        )
+            self._cached_info(), where, index=index, attributes=attributes,
+            consistent=consistent, params=params,
+        )  # fmt: skip
 
     def count(
         self,

@@ -79,7 +79,7 @@ class ConsoleClient:
         origin: str | None = "same",
         headers: Mapping[str, str] | None = None,
     ) -> Reply:
-        sent = {"Host": host or f"127.0.0.1:{self.port}", **(headers or {})}
+        sent = {"Host": f"127.0.0.1:{self.port}" if host is None else host, **(headers or {})}
         if cookie:
             sent["Cookie"] = f"ddbkit_console={self.token}"
         if origin == "same":
@@ -141,7 +141,14 @@ def start_console(
                 found.put(match)
         found.put(None)
 
-    threading.Thread(target=read, daemon=True).start()
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+
+    def finish() -> None:
+        reader.join(timeout=10)
+        assert process.stdout is not None
+        process.stdout.close()
+
     try:
         match = found.get(timeout=START_TIMEOUT)
     except queue.Empty:
@@ -149,6 +156,7 @@ def start_console(
     if match is None:
         process.kill()
         process.wait()
+        finish()
         pytest.fail("ddbkit console printed no URL:\n" + "\n".join(lines[-30:]))
     running = RunningConsole(match.group(1), int(match.group(2)), match.group(3), process, lines)
     try:
@@ -161,6 +169,7 @@ def start_console(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        finish()
 
 
 @pytest.fixture(scope="session")

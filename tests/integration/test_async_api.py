@@ -224,12 +224,16 @@ def test_async_explain_count_info_and_keys_equal_sync(
     async def read(adb: AsyncDatabase) -> tuple[Any, ...]:
         t = adb.table(table.name)
         plans = [await t.explain(w, params=p) for w, p in wheres]
+        plans += [await t.explain(w, index=INDEX.name, params=p) for w, p in wheres]
         counts = [await t.count(w, params=p) for w, p in wheres]
         in_segments = await t.count("n < 500", segments=4)
         return plans, counts, in_segments, await t.info(), await t.keys()
 
     plans, counts, in_segments, info, keys = run(endpoint, read)
-    assert plans == [table.explain(w, params=p) for w, p in wheres]
+    assert plans == [table.explain(w, params=p) for w, p in wheres] + [
+        table.explain(w, index=INDEX.name, params=p) for w, p in wheres
+    ]
+    assert {p.operation for p in plans[len(wheres) :]} == {"Query", "Scan"}
     assert counts == [table.count(w, params=p) for w, p in wheres]
     assert counts[0] == N_SHARED and counts[1] == 2100
     assert in_segments == sum(1 for i in items if i["n"] < 500) == table.count("n < 500")

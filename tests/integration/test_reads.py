@@ -213,3 +213,19 @@ def test_scan_an_index(make_table: Callable[..., Table]) -> None:
     assert [i["id"] for i in t.scan(index="by_email")] == ["1"]
     with pytest.raises(ddbkit.ValidationError, match="has no index 'nope'"):
         t.scan(index="nope")
+
+
+def test_explain_on_an_index_queries_or_scans_it_and_runs(
+    make_table: Callable[..., Table],
+) -> None:
+    t = make_table(indexes=[IndexSpec("by_email", ("email", "S"), ("age", "N"))])
+    fill(t, [{"id": str(n), "email": f"u{n % 3}", "age": n} for n in range(9)] + [{"id": "x"}])
+    query = t.explain("email = :e AND age > 2", index="by_email", params={"e": "u1"})
+    assert (query.operation, query.index) == ("Query", "by_email")
+    assert sorted(i["id"] for i in t.run(query)) == ["4", "7"]
+    scan = t.explain("age >= 6", index="by_email")
+    assert (scan.operation, scan.index) == ("Scan", "by_email")
+    assert "not bound by '='" in scan.reasons[0] and scan.estimate is not None
+    assert sorted(i["id"] for i in t.run(scan)) == ["6", "7", "8"]
+    everything = t.explain(index="by_email")
+    assert sorted(i["id"] for i in t.run(everything)) == [str(n) for n in range(9)]  # not "x"

@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 
 from ddbkit.errors import ValidationError, WhereSyntaxError
 from ddbkit.expr.expressions import Compare, Path, Placeholders, Value
+from ddbkit.expr.requests import TableRequests
 from ddbkit.expr.where import Bindings, param_targets, parse_set_clause, parse_where
+from ddbkit.models import KeyAttribute, KeySchema
 
 
 def test_a_hostile_string_stays_one_value() -> None:
@@ -77,3 +79,28 @@ def test_param_targets_name_the_attributes_each_parameter_meets() -> None:
     targets = param_targets("id = :id AND sk BETWEEN :lo AND :hi OR a.b = :deep", "x IN (:in)")
     assert targets == {"id": {"id"}, "lo": {"sk"}, "hi": {"sk"}, "deep": set(), "in": {"x"}}
     assert param_targets("not ( valid") == {}
+
+
+# ---------------------------------------------------------------------------------------------
+# expected= on put and delete: the item as it was read, bound value by value
+
+
+def test_expected_binds_every_attribute_of_the_read_item() -> None:
+    keys = KeySchema(KeyAttribute("id", "S"), None)
+    hostile = "x' OR attribute_exists(id) OR 'x"
+    read = {"id": "a", "name": hostile, "tags": {"t"}, "m": {"k": [1]}}
+    request = TableRequests("t").put_item(
+        keys, {**read, "name": "new"}, condition="v = :v", params={"v": 1}, expected=read
+    )
+    assert request.params["ConditionExpression"] == (
+        "#n0 = :v0 AND #n1 = :v1 AND #n2 = :v2 AND #n3 = :v3 AND #n4 = :v4"
+    )
+    assert request.params["ExpressionAttributeNames"] == {
+        "#n0": "v", "#n1": "id", "#n2": "name", "#n3": "tags", "#n4": "m",
+    }  # fmt: skip
+    assert request.params["ExpressionAttributeValues"][":v2"] == {"S": hostile}
+    assert request.params["ExpressionAttributeValues"][":v3"] == {"SS": ["t"]}
+    assert not request.idempotent  # a conditional write is not resent once it may have applied
+    delete = TableRequests("t").delete_item(keys, {"id": "a"}, expected={"id": "a"})
+    assert delete.params["ConditionExpression"] == "#n0 = :v0"
+    assert delete.changed is not None and "nothing was deleted" in delete.changed

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from ddbkit.errors import PlanError
+from ddbkit.errors import PlanError, ValidationError
 from ddbkit.expr.plan import plan_find, plan_query, split_for_keys
+from ddbkit.expr.requests import TableRequests
 from ddbkit.expr.where import parse_where
 from ddbkit.models import KeyAttribute, KeySchema, ScanEstimate, TableInfo
 
@@ -212,3 +213,56 @@ def test_key_attribute_accepts_only_its_type(key_type: str, good: Any, bad: Any)
     key = KeyAttribute("k", key_type)
     assert key.accepts(good) and not key.accepts(bad)
     assert KeySchema(key).names == ("k",)
+
+
+# ---------------------------------------------------------------------------------------------
+# explain(index=...): the plan on the index the caller chose
+
+
+def on_index(where: str | None, index: str, info: TableInfo = INFO) -> Any:
+    return TableRequests("orders").find_plan(info, where, index=index)
+
+
+def test_an_index_bound_by_its_partition_key_is_queried() -> None:
+    plan = on_index("status = 'open' AND total > 5 AND note = 'x'", "by_status")
+    assert (plan.operation, plan.index) == ("Query", "by_status")
+    assert plan.key_condition is not None
+    assert plan.key_condition.debug() == "status = 'open' AND total > 5"
+    assert plan.filter is not None and plan.filter.debug() == "note = 'x'"
+    assert (
+        plan.reasons[0] == "the index's partition key 'status' is bound by '=': querying the index"
+    )
+    assert plan.reasons[1] == "GSI by_status holds only the items that have 'status' and 'total'"
+
+
+@pytest.mark.parametrize("where", [None, "email > 'a'", "email = 'a' OR email = 'b'", "x = 1"])
+def test_an_index_not_bound_by_its_partition_key_is_scanned(where: str | None) -> None:
+    plan = on_index(where, "by_email")
+    assert (plan.operation, plan.index, plan.key_condition) == ("Scan", "by_email", None)
+    assert plan.filter == (None if where is None else parse_where(where))
+    assert plan.reasons[0] == (
+        "the index's partition key 'email' is not bound by '=': scanning the index"
+    )
+    assert plan.estimate is None and "not known" in plan.cost  # DescribeTable gave no size
+
+
+def test_a_scanned_index_is_estimated_from_its_own_size() -> None:
+    described = describe()
+    described["GlobalSecondaryIndexes"][1]["IndexSizeBytes"] = 3 * 1024 * 1024
+    plan = on_index("email <> 'a'", "by_email", TableInfo.from_describe(described))
+    assert plan.estimate == ScanEstimate.for_size(3 * 1024 * 1024)  # the index's, not the table's
+    assert plan.to_dict()["estimate"] == {"read_capacity_units": 384, "pages": 3}
+    assert "~384 RCU" in plan.describe()
+
+
+def test_an_lsi_is_queried_by_the_tables_partition_key() -> None:
+    plan = on_index("customer = 'c1'", "by_total")
+    assert (plan.operation, plan.index) == ("Query", "by_total")
+    assert "LSI by_total holds only the items that have 'customer' and 'total'" in plan.reasons
+
+
+def test_explain_on_an_index_refuses_unknown_indexes_and_wrong_key_types() -> None:
+    with pytest.raises(ValidationError, match="has no index 'nope' \\(indexes: by_status"):
+        on_index(None, "nope")
+    with pytest.raises(PlanError, match="key attribute 'total' is of type N"):
+        on_index("status = 'open' AND total = 'five'", "by_status")

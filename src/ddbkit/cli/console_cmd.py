@@ -56,7 +56,10 @@ def console_command(port: int, mode: str | None, no_open: bool) -> None:
         if not no_open and can_open_browser():
             open_browser(url)
 
-    console.serve(db, port=port, read_only=read_only, debug=settings.debug, on_ready=ready)
+    try:
+        console.serve(db, port=port, read_only=read_only, debug=settings.debug, on_ready=ready)
+    except KeyboardInterrupt:
+        pass  # Ctrl-C is how a console stops: uvicorn has shut down cleanly by now
     click.echo("console stopped")
 
 

@@ -79,8 +79,11 @@ class Guard:
         self.origins = {b"http://" + host for host in self.hosts}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":  # lifespan: nothing to guard
+        if scope["type"] == "lifespan":  # start-up and shut-down: nothing to guard
             await self.app(scope, receive, send)
+            return
+        if scope["type"] != "http":  # a websocket: the console has none, and opens none
+            await send({"type": "websocket.close", "code": 1008})
             return
         started = time.perf_counter()
         status = await self._answer(scope, receive, send)
@@ -109,12 +112,18 @@ class Guard:
                 send, "the console is read-only: start it with --allow-writes to change data"
             )
         status = 0
+        began = time.perf_counter()
 
         async def send_secured(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+                # Server-Timing: the time to the answer's start, for the browser's devtools and
+                # the bench (a streamed body goes on after it).
+                took = f"app;dur={(time.perf_counter() - began) * 1000:.1f}".encode()
+                message["headers"] = [
+                    *message.get("headers", []), *SECURITY_HEADERS, (b"server-timing", took)
+                ]  # fmt: skip
             await send(message)
 
         await self.app(scope, receive, send_secured)

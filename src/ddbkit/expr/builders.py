@@ -13,6 +13,8 @@ from ddbkit.errors import ValidationError
 from ddbkit.expr import where
 from ddbkit.expr.expressions import (
     UPDATE_OPERAND_TYPES,
+    Compare,
+    Condition,
     Path,
     PathLike,
     PathMapping,
@@ -20,6 +22,7 @@ from ddbkit.expr.expressions import (
     Update,
     UpdateOperand,
     Value,
+    and_all,
     refuse_overlaps,
 )
 
@@ -140,3 +143,33 @@ def encode_update(
 ) -> str:
     """The UpdateExpression for these clauses (see :func:`build_update`), placeholders in ``ph``."""
     return build_update(set=set, add=add, remove=remove, delete=delete).encode(ph)
+
+
+# DynamoDB allows 300 operators in an expression; N attributes take N '=' and N - 1 'AND'.
+MAX_EXPECTED = 150
+
+
+def unchanged(expected: Mapping[str, Any]) -> Condition:
+    """Every top-level attribute of ``expected`` (an item as it was read) still holds its value.
+
+    DynamoDB's ``=`` compares maps, lists and sets as wholes (member order of a set and key order
+    of a map aside, numbers by value) and is false for a missing attribute, so this also fails
+    once the item was deleted. Attributes added since the read are not seen: a condition
+    expression cannot say "no other attributes".
+    """
+    if not isinstance(expected, Mapping):
+        raise ValidationError(
+            f"expected is the whole item as it was read (a dict), not {type(expected).__name__}"
+        )
+    if len(expected) > MAX_EXPECTED:
+        raise ValidationError(
+            f"expected has {len(expected)} attributes, and a DynamoDB condition holds at most "
+            f"300 operators, enough to check {MAX_EXPECTED}: save without expected, or keep a "
+            "version attribute and pass a condition on it"
+        )
+    condition = and_all(
+        [Compare("=", Path((name,)), Value(value)) for name, value in expected.items()]
+    )
+    if condition is None:
+        raise ValidationError("expected is empty: pass the whole item as it was read")
+    return condition

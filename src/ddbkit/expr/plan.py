@@ -205,6 +205,7 @@ def plan_query(
     attributes: Sequence[str] | None,
     consistent: bool,
     table: str,
+    reasons: tuple[str, ...] = (),
 ) -> Plan:
     """A Query on ``keys`` (the table's or the index's), or a PlanError suggesting scan/find."""
     check_key_types(where, keys)
@@ -223,6 +224,42 @@ def plan_query(
         filter=split.filter,
         attributes=attribute_paths(attributes) or None,
         consistent=consistent,
+        reasons=reasons,
+    )
+
+
+def plan_on_index(
+    where: Condition | None,
+    index: IndexInfo,
+    *,
+    attributes: Sequence[str] | None,
+    consistent: bool,
+    table: str,
+) -> Plan:
+    """The plan on the index a caller chose: a Query when ``where`` binds the index's partition
+    key by ``=``, else a Scan of the index (its cost estimated when its size is known)."""
+    check_key_types(where, index.keys)
+    key = index.partition_key.name
+    names = " and ".join(repr(name) for name in index.keys.names)
+    # Whichever way it is read, an index lacks the items without its keys: say so, as a
+    # person comparing this with the table's count would otherwise wonder.
+    holds = f"{index.kind} {index.name} holds only the items that have {names}"
+    if split_for_keys(where, index.keys).key_condition is not None:
+        why = f"the index's partition key {key!r} is bound by '=': querying the index"
+        return plan_query(
+            where, index.keys, index=index.name, attributes=attributes, consistent=consistent,
+            table=table, reasons=(why, holds),
+        )  # fmt: skip
+    return plan_scan(
+        where,
+        index=index.name,
+        attributes=attributes,
+        consistent=consistent,
+        reasons=(
+            f"the index's partition key {key!r} is not bound by '=': scanning the index",
+            holds,
+        ),
+        size_bytes=index.size_bytes,
     )
 
 

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ddbkit import errors
-from ddbkit.expr.builders import build_update, encode_projection
-from ddbkit.expr.expressions import Condition, Placeholders, Update
-from ddbkit.expr.plan import Plan, plan_find, plan_query, plan_scan
+from ddbkit.expr.builders import build_update, encode_projection, unchanged
+from ddbkit.expr.expressions import Condition, Placeholders, Update, and_all
+from ddbkit.expr.plan import Plan, plan_find, plan_on_index, plan_query, plan_scan
 from ddbkit.expr.where import Bindings, WhereInput, as_condition, bind_condition, parse_path
-from ddbkit.models import KeySchema, TableInfo, format_bytes
+from ddbkit.models import IndexInfo, KeySchema, TableInfo, format_bytes
 from ddbkit.options import LIMIT, RATE, SEGMENTS, optional
 from ddbkit.read.paginate import Walk
 from ddbkit.read.segments import auto_segments, useful_segments
@@ -40,6 +40,13 @@ class ItemRequest:
     idempotent: bool
     returns: str | None = None  # the reply field holding an item
     empty: Item | None = None  # what a reply without that item means
+    changed: str | None = None  # what a false condition means when ``expected`` was given
+
+    def refused(self, error: errors.ConditionFailedError) -> errors.ConditionFailedError:
+        """With ``expected``: the error to raise for ``error``, saying the item changed."""
+        return errors.ConditionFailedError(
+            self.changed or error.message, code=error.code, cause=error.cause
+        )
 
     def result(self, reply: Mapping[str, Any]) -> Item | None:
         if self.returns is None:
@@ -79,16 +86,21 @@ class TableRequests:
         *,
         condition: WhereInput = None,
         params: Mapping[str, Any] | None = None,
+        expected: Mapping[str, Any] | None = None,
     ) -> ItemRequest:
+        """A PutItem; with ``expected`` (the item as it was read) it writes only if the stored
+        item still holds every attribute of ``expected`` unchanged (see :func:`unchanged`)."""
         if not isinstance(item, Mapping):
             raise errors.ValidationError(
                 f"an item must be a dict of attribute names to values, not {type(item).__name__}"
             )
-        self.key_to_wire(keys, {name: item[name] for name in keys.names if name in item}, "item")
+        key = {name: item[name] for name in keys.names if name in item}
+        self.key_to_wire(keys, key, "item")
         request: dict[str, Any] = {"Item": to_item(item)}
         ph = Placeholders()
-        _add_condition(request, as_condition(condition, params), ph)
-        return self._finish("put_item", request, ph)
+        guard, changed = _write_condition(keys, key, condition, params, expected, "written")
+        _add_condition(request, guard, ph)
+        return self._finish("put_item", request, ph, changed=changed)
 
     def delete_item(
         self,
@@ -98,15 +110,19 @@ class TableRequests:
         condition: WhereInput = None,
         params: Mapping[str, Any] | None = None,
         return_old: bool = False,
+        expected: Mapping[str, Any] | None = None,
     ) -> ItemRequest:
+        """A DeleteItem; ``expected`` as for :meth:`put_item`."""
         request: dict[str, Any] = {"Key": self.key_to_wire(keys, key)}
         if return_old:
             request["ReturnValues"] = "ALL_OLD"
         ph = Placeholders()
-        _add_condition(request, as_condition(condition, params), ph)
+        guard, changed = _write_condition(keys, key, condition, params, expected, "deleted")
+        _add_condition(request, guard, ph)
         return self._finish(
-            "delete_item", request, ph, returns="Attributes" if return_old else None
-        )
+            "delete_item", request, ph, returns="Attributes" if return_old else None,
+            changed=changed,
+        )  # fmt: skip
 
     def update_item(
         self,
@@ -143,6 +159,7 @@ class TableRequests:
         *,
         returns: str | None = None,
         empty: Item | None = None,
+        changed: str | None = None,
     ) -> ItemRequest:
         # An update (ADD, n = n + 1) or a conditional write is never resent once it may have
         # been applied, nor a delete that returns what it deleted; a get, a plain put and a
@@ -153,7 +170,7 @@ class TableRequests:
             and "ReturnValues" not in params
         )
         request = {"TableName": self.name, **params, **ph.request_params()}
-        return ItemRequest(method, request, idempotent, returns, empty)
+        return ItemRequest(method, request, idempotent, returns, empty, changed)
 
     def key_to_wire(
         self, keys: KeySchema, key: Mapping[str, Any], what: str = "key"
@@ -210,14 +227,20 @@ class TableRequests:
         info: TableInfo,
         where: WhereInput = None,
         *,
+        index: str | None = None,
         attributes: Sequence[str] | None = None,
         consistent: bool = False,
         params: Mapping[str, Any] | None = None,
     ) -> Plan:
-        """The plan ``find`` runs: operation, index, key condition, filter, and why."""
-        return plan_find(
-            as_condition(where, params), info, attributes=attributes, consistent=consistent
-        )
+        """The plan ``find`` runs: operation, index, key condition, filter, and why; with
+        ``index``, the plan on that index (Query or Scan, see :func:`plan_on_index`)."""
+        condition = as_condition(where, params)
+        if index is not None:
+            return plan_on_index(
+                condition, self.index_info(info, index), attributes=attributes,
+                consistent=consistent, table=self.name,
+            )  # fmt: skip
+        return plan_find(condition, info, attributes=attributes, consistent=consistent)
 
     def count_walk(
         self,
@@ -332,19 +355,51 @@ class TableRequests:
         return segments
 
     def index_keys(self, info: TableInfo, index: str) -> KeySchema:
+        return self.index_info(info, index).keys
+
+    def index_info(self, info: TableInfo, index: str) -> IndexInfo:
         found = info.index(index)
         if found is None:
             names = ", ".join(i.name for i in info.indexes) or "none"
             raise errors.ValidationError(
                 f"table {self.name!r} has no index {index!r} (indexes: {names})"
             )
-        return found.keys
+        return found
 
     def cursor_key_names(self, info: TableInfo, index: str | None) -> tuple[str, ...]:
         names = list(info.keys.names)
         if index:
             names += [n for n in self.index_keys(info, index).names if n not in names]
         return tuple(names)
+
+
+def _write_condition(
+    keys: KeySchema,
+    key: Mapping[str, Any],
+    condition: WhereInput,
+    params: Mapping[str, Any] | None,
+    expected: Mapping[str, Any] | None,
+    done: str,
+) -> tuple[Condition | None, str | None]:
+    """A put's or delete's condition (``condition`` AND, with ``expected``, nothing changed
+    since the read) and, with ``expected``, what its failure means."""
+    given = as_condition(condition, params)
+    if expected is None:
+        return given, None
+    guard = unchanged(expected)
+    for name in keys.names:
+        # A read of one item and a write of another would compare the wrong item's attributes.
+        if name in expected and name in key and expected[name] != key[name]:
+            raise errors.ValidationError(
+                f"expected is another item: its key attribute {name!r} is "
+                f"{expected[name]!r:.40}, not {key[name]!r:.40}"
+            )
+    why = "the item changed since it was read"
+    if given is not None:  # DynamoDB does not say which part of the condition was false
+        why += ", or the condition was false"
+    return and_all([guard] if given is None else [given, guard]), (
+        f"{why}: nothing was {done} (read it again)"
+    )
 
 
 def _add_condition(request: dict[str, Any], condition: Condition | None, ph: Placeholders) -> None:
