@@ -814,20 +814,23 @@
     main.append(head, tableInfoBlock(info), bar, explainOut, el("section", { class: "panel flush" }, pager, gridWrap), exportPanel);
 
     // paging state: the stack of start cursors used, for Prev
-    const paging = { starts: [null], page: 0, next: null, confirmed: false, query: null, busy: false };
+    const paging = { starts: [null], page: 0, next: null, confirmed: false, query: null, busy: false, seq: 0 };
+    // seq: bumped by every new run, so a slow reply to an older run never overwrites a newer one
 
     function current() {
       return { where: whereInput.value.trim(), index: indexSelect.value, limit: pageSize.value };
     }
 
-    async function explain(qq) {
+    async function explain(qq, seq) {
       const data = await api("GET", `/api/tables/${enc(name)}/explain?where=${enc(qq.where)}&index=${enc(qq.index)}`);
-      if (!alive()) return null;
+      if (!alive() || (seq !== undefined && seq !== paging.seq)) return null;
       planBlock(explainOut, data.plan, data.text);
       return data;
     }
 
     async function loadPage() {
+      const seq = paging.seq;
+      const fresh = () => alive() && seq === paging.seq;
       const qq = paging.query;
       const start = paging.starts[paging.page];
       let url = `/api/tables/${enc(name)}/items?where=${enc(qq.where)}&index=${enc(qq.index)}&limit=${enc(qq.limit)}`;
@@ -842,25 +845,27 @@
           data = await api("GET", url);
         } catch (err) {
           if (err instanceof ApiError && err.status === 428 && err.data.confirm === "scan") {
-            if (!alive()) return;
+            if (!fresh()) return;
             const ok = await askScan(err.data);
-            if (!ok || !alive()) return false;
+            if (!ok || !fresh()) return false;
             paging.confirmed = true;
             data = await api("GET", `${url}&confirm=1`);
           } else throw err;
         }
-        if (!alive()) return;
+        if (!fresh()) return;
         paging.next = data.cursor || null;
         renderGrid(gridWrap, name, data);
         pageNote.textContent = `${data.items.length} item${data.items.length === 1 ? "" : "s"}, ${fmtInt(data.scanned_count)} read`;
         if (data.plan && explainOut.hidden) planBlock(explainOut, data.plan, null);
         return true;
       } finally {
-        paging.busy = false;
-        gridWrap.classList.remove("loading");
-        pageNumber.textContent = `page ${paging.page + 1}`;
-        prev.disabled = paging.page === 0;
-        next.disabled = !paging.next;
+        if (fresh()) {
+          paging.busy = false;
+          gridWrap.classList.remove("loading");
+          pageNumber.textContent = `page ${paging.page + 1}`;
+          prev.disabled = paging.page === 0;
+          next.disabled = !paging.next;
+        }
       }
     }
 
@@ -883,13 +888,15 @@
 
     async function run(qq, withExplain) {
       clearError();
+      paging.seq += 1;
       paging.query = qq;
       paging.starts = [null];
       paging.page = 0;
       paging.next = null;
       paging.confirmed = false;
-      if (withExplain) await explain(qq);
-      if (!alive()) return;
+      const seq = paging.seq;
+      if (withExplain) await explain(qq, seq);
+      if (!alive() || seq !== paging.seq) return;
       await loadPage();
     }
 
@@ -1195,12 +1202,35 @@
       })
     );
 
-    // duplicate: a new-item editor prefilled with the plain text, saved with POST
+    // Duplicate: a new-item editor prefilled with the item (plain JSON first; a DynamoDB JSON
+    // tab too, since plain JSON alone cannot say a list is a set or a string is binary), saved
+    // with POST. "original" rides along as a hint (the item it was copied from).
     const dupBox = el("section", { class: "panel", hidden: true, testid: "item-new" });
     dup.addEventListener("click", () => {
       clear(dupBox);
-      const editor = el("textarea", { class: "editor", spellcheck: "false", testid: "item-new-editor", "aria-label": "new item as plain JSON" });
-      editor.value = plain.value;
+      const editors = {
+        plain: el("textarea", { class: "editor", spellcheck: "false", "aria-label": "new item as plain JSON" }),
+        typed: el("textarea", { class: "editor", spellcheck: "false", "aria-label": "new item as DynamoDB JSON" }),
+      };
+      editors.plain.value = plain.value;
+      editors.typed.value = typed.value;
+      const tabs = {
+        plain: el("button", { type: "button", class: "tab", testid: "item-new-tab-plain", text: "JSON" }),
+        typed: el("button", { type: "button", class: "tab", testid: "item-new-tab-typed", text: "DynamoDB JSON" }),
+      };
+      let newActive = "plain";
+      const setNewTab = (which) => {
+        newActive = which;
+        for (const k of ["plain", "typed"]) {
+          tabs[k].classList.toggle("active", k === which);
+          editors[k].hidden = k !== which;
+          editors[k].toggleAttribute("data-testid", false);
+        }
+        editors[which].setAttribute("data-testid", "item-new-editor");
+        sizeEditor(editors[which]);
+      };
+      tabs.plain.addEventListener("click", () => setNewTab("plain"));
+      tabs.typed.addEventListener("click", () => setNewTab("typed"));
       const create = el("button", { type: "button", class: "btn btn-primary", testid: "item-new-save", text: "Create item" });
       const cancel = el("button", { type: "button", class: "btn", text: "Cancel", onclick: () => (dupBox.hidden = true) });
       const newMessage = el("span", { class: "message", testid: "item-new-message", role: "status" });
@@ -1210,7 +1240,9 @@
           clearError();
           create.disabled = true;
           try {
-            const made = await api("POST", `/api/tables/${enc(name)}/item`, { plain: editor.value });
+            const body = { original };
+            body[newActive] = editors[newActive].value;
+            const made = await api("POST", `/api/tables/${enc(name)}/item`, body);
             const info = await tableInfo(name);
             if (!alive()) return;
             location.hash = itemHref(name, itemKey(made.item, keyNamesOf(info)));
@@ -1225,12 +1257,14 @@
       );
       dupBox.append(
         el("h3", { text: "New item (a copy: change its key)" }),
-        editor,
+        el("div", { class: "tabs", role: "tablist" }, tabs.plain, tabs.typed),
+        editors.plain,
+        editors.typed,
         el("div", { class: "actions" }, create, cancel, newMessage)
       );
       dupBox.hidden = false;
-      sizeEditor(editor);
-      editor.focus();
+      setNewTab("plain");
+      editors.plain.focus();
       dupBox.scrollIntoView({ behavior: "smooth", block: "start" });
     });
 
