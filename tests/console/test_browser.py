@@ -293,6 +293,8 @@ def test_a_save_over_someone_elses_change_is_refused(
 
     tab.page.get_by_role("button", name="Dismiss").click()
     expect(error).to_be_hidden()
+    tab.testid("item-reload").click()  # the stored item, the library's change in it
+    expect(tab.testid("item-editor")).to_have_value(re.compile("Changed By The Library"))
 
 
 def test_duplicate_then_delete_with_the_in_page_confirm(

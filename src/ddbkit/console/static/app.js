@@ -723,7 +723,7 @@
       return;
     }
     const est = plan.estimate;
-    container.append(
+    append(container, [
       el(
         "div",
         { class: "plan-head" },
@@ -739,8 +739,8 @@
         ["Why", plan.reasons && plan.reasons.length ? el("ul", { class: "reasons" }, plan.reasons.map((x) => el("li", { text: x }))) : "–"],
         ["Estimate", est ? `≈ ${fmtInt(est.read_capacity_units)} RCU, ${fmtInt(est.pages)} page${est.pages === 1 ? "" : "s"}` : "–"],
       ]),
-      text ? el("details", { class: "plan-details" }, el("summary", { text: "Plan text" }), el("pre", { class: "plan-text", text })) : null
-    );
+      text ? el("details", { class: "plan-details" }, el("summary", { text: "Plan text" }), el("pre", { class: "plan-text", text })) : null,
+    ]);
   }
 
   function queryParams(r) {
@@ -1166,7 +1166,22 @@
           typed.value = saved.typed;
           setMessage("saved", "ok");
         } catch (err) {
-          setMessage(err instanceof ApiError && err.data.conflict ? `not saved: ${errorLine(err)}` : "not saved", "bad");
+          const conflict = err instanceof ApiError && err.data.conflict;
+          setMessage(conflict ? `not saved: ${errorLine(err)}` : "not saved", "bad");
+          if (conflict) {
+            message.appendChild(
+              el("button", {
+                type: "button",
+                class: "btn btn-small reload",
+                testid: "item-reload",
+                text: "Load the stored item (drops your edits)",
+                onclick: () => {
+                  view = null;
+                  route();
+                },
+              })
+            );
+          }
           throw err;
         } finally {
           save.disabled = false;
