@@ -229,6 +229,7 @@ def forwarder(upstream: str) -> Iterator[str]:
     listener.listen(64)
     host, port = listener.getsockname()
     stopping = threading.Event()
+    opened: list[socket.socket] = []
 
     def pipe(source: socket.socket, sink: socket.socket) -> None:
         with contextlib.suppress(OSError):
@@ -244,6 +245,7 @@ def forwarder(upstream: str) -> Iterator[str]:
             except OSError:
                 return
             outbound = socket.create_connection((target.hostname, target.port or 80))
+            opened.extend((inbound, outbound))
             threading.Thread(target=pipe, args=(inbound, outbound), daemon=True).start()
             threading.Thread(target=pipe, args=(outbound, inbound), daemon=True).start()
 
@@ -253,3 +255,5 @@ def forwarder(upstream: str) -> Iterator[str]:
     finally:
         stopping.set()
         listener.close()
+        for connection in opened:
+            connection.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import click
 
 from .state import state
@@ -56,10 +58,9 @@ def console_command(port: int, mode: str | None, no_open: bool) -> None:
         if not no_open and can_open_browser():
             open_browser(url)
 
-    try:
+    # Ctrl-C is how a console stops: uvicorn has shut down cleanly when it re-raises it.
+    with contextlib.suppress(KeyboardInterrupt):
         console.serve(db, port=port, read_only=read_only, debug=settings.debug, on_ready=ready)
-    except KeyboardInterrupt:
-        pass  # Ctrl-C is how a console stops: uvicorn has shut down cleanly by now
     click.echo("console stopped")
 
 
