@@ -20,6 +20,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from ddbkit.database import Database
+from tests.conftest import TableFactory
 from tests.console.conftest import RunningConsole, forwarder, start_console
 
 pytestmark = pytest.mark.integration
@@ -59,6 +60,8 @@ class Console:
         self.shots = shots
         self.errors: list[str] = []
         page.on("pageerror", lambda error: self.errors.append(str(error)))
+        # The page asks in its own dialogs: a browser dialog (alert, confirm) is a failure.
+        page.on("dialog", lambda dialog: self.errors.append(f"browser dialog: {dialog.message}"))
         page.on(
             "console",
             lambda message: (
@@ -323,6 +326,44 @@ def test_duplicate_then_delete_with_the_in_page_confirm(
     assert library.table(users).get({"user_id": copy_id}) is None
 
 
+def test_hostile_text_and_exact_numbers_show_as_they_are(
+    tab: Console, make_table: TableFactory
+) -> None:
+    """Server strings reach the page as text, never as markup; numbers keep every digit."""
+    table = make_table()
+    hostile = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+    table.put(
+        {
+            "id": hostile,
+            "<b>name</b>": hostile,
+            "big": Decimal("12345678901234567890.123456789012345678"),
+            "price": Decimal("0.000001"),
+            "nums": {Decimal("2.25"), 3},
+            "nothing": None,
+        }
+    )
+    tab.open(f"#/table/{table.name}")
+    row = tab.testid("item-row")
+    expect(row).to_have_count(1)
+    assert row.locator("img, script, b").count() == 0
+    expect(row.locator('td[data-col="id"]')).to_have_text(hostile)
+    expect(row.locator('td[data-col="<b>name</b>"]')).to_have_text(hostile)
+    expect(row.locator('td[data-col="big"]')).to_have_text(
+        "12345678901234567890.123456789012345678"
+    )
+    expect(row.locator('td[data-col="price"]')).to_have_text("0.000001")
+    nums = row.locator('td[data-col="nums"]')
+    expect(nums).to_have_attribute("data-type", "NS")
+    expect(nums).to_contain_text("2.25")
+    expect(row.locator('td[data-col="nothing"]')).to_have_attribute("data-type", "NULL")
+    row.locator('td[data-col="big"]').click()
+    expect(tab.testid("item-editor")).to_have_value(
+        re.compile(re.escape("12345678901234567890.123456789012345678"))
+    )
+    assert tab.page.title() == "ddbkit console"
+    tab.shot("hostile")
+
+
 def test_sql_group_by(tab: Console, demo_tables: tuple[str, str], library: Database) -> None:
     users = demo_tables[0]
     tab.open()
@@ -416,9 +457,6 @@ def test_create_and_delete_a_table_in_the_page(tab: Console, library: Database) 
     assert name not in library.tables() or library.table(name).info().status == "DELETING"
 
 
-# The relay (conftest.forwarder) leaves its sockets to the garbage collector once the console's
-# keep-alive connections through it end; that is the relay's, not the page's.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_remote_read_only_console_hides_writes_and_asks_before_a_scan(
     browser: Browser, endpoint: str, demo_tables: tuple[str, str], tmp_path: Path
 ) -> None:

@@ -251,7 +251,7 @@
     const v = type ? value[type] : value;
     switch (type) {
       case "S":
-        return el("span", { class: "v-s", text: shorten(String(v), 60) });
+        return el("span", { class: "v-s", text: shorten(String(v), 60), title: String(v).length > 60 ? shorten(String(v), 1000) : null });
       case "N":
         return el("span", { class: "v-n", text: String(v) });
       case "B":
