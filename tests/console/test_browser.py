@@ -441,10 +441,18 @@ def test_create_and_delete_a_table_in_the_page(tab: Console, library: Database) 
     tab.testid("create-table-pk-name").fill("pk")
     tab.testid("create-table-sk-name").fill("sk")
     tab.testid("create-table-sk-type").select_option("N")
+    tab.testid("create-table-gsi-add").click()
+    tab.page.locator(".gsi-row .gsi-name").fill("by_owner")
+    tab.page.locator(".gsi-row .gsi-pk-name").fill("owner")
+    tab.testid("create-table-ttl").fill("expires")
     tab.shot("create-table")
     tab.testid("create-table-submit").click()
     expect(tab.testid("table-info")).to_contain_text("sk (N)")
-    assert library.table(name).info().sort_key.type == "N"  # type: ignore[union-attr]
+    expect(tab.testid("table-info")).to_contain_text("by_owner")
+    info = library.table(name).info()
+    assert info.sort_key is not None and info.sort_key.type == "N"
+    assert [index.name for index in info.indexes] == ["by_owner"]
+    assert info.ttl_attribute == "expires"
 
     tab.testid("delete-table-open").click()
     submit = tab.testid("delete-table-submit")
