@@ -102,7 +102,9 @@ def save_item(call: Call) -> Response:
 def create_item(call: Call) -> Response:
     """A new item (Duplicate saves through here); an item with the same key is never replaced."""
     table = call.session.table(call.path["name"])
-    item = _edited(call, {})
+    # A duplicate's plain JSON keeps the types of the item it was copied from, as a save does.
+    given = call.body.get("original") if isinstance(call.body, Mapping) else None
+    item = _edited(call, {} if given is None else _typed_item(given, "original"))
     partition = present.render_name(table.keys.partition_key.name)
     try:
         table.put(item, condition=f"attribute_not_exists({partition})")
