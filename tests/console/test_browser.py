@@ -36,7 +36,9 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 30_000
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an asyncio loop running in this thread
+# while it is open, and asyncio.run() in a later test module would refuse to start.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
     if executable is None:
