@@ -20,7 +20,7 @@ export function exportBlock(name, getQuery) {
       start.disabled = true;
       progress.textContent = "starting…";
       try {
-        const body = { format: format.value, where: q.where.trim(), index: q.index };
+        const body = { format: format.value, where: q.where.trim() };
         let job;
         try {
           job = await api("POST", `/api/tables/${enc(name)}/exports`, body);
@@ -64,7 +64,7 @@ export function exportBlock(name, getQuery) {
     "section",
     { class: "panel export", testid: "export-panel" },
     el("h3", { text: "Export" }),
-    el("p", { class: "muted small", text: "Exports the items that match the where box and index above (all of them when empty)." }),
+    el("p", { class: "muted small", text: "Exports the items that match the where box above (all of them when it is empty)." }),
     el("div", { class: "row" }, field("Format", format), start, progress)
   );
 }
