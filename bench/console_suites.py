@@ -60,7 +60,7 @@ class _Console:
 
         target = path + (f"?{urlencode(query)}" if query else "")
         self.connection.request(
-            "GET", target, headers={"Cookie": f"ddbkit_console={TOKEN}"}
+            "GET", target, headers={"Cookie": f"ddbkit_console_{self.port}={TOKEN}"}
         )  # keep-alive: one connection, as a browser page keeps one
         response = self.connection.getresponse()
         body = response.read()

@@ -81,7 +81,7 @@ class ConsoleClient:
     ) -> Reply:
         sent = {"Host": f"127.0.0.1:{self.port}" if host is None else host, **(headers or {})}
         if cookie:
-            sent["Cookie"] = f"ddbkit_console={self.token}"
+            sent["Cookie"] = f"ddbkit_console_{self.port}={self.token}"
         if origin == "same":
             origin = f"http://127.0.0.1:{self.port}"
         if origin is not None and method not in ("GET", "HEAD"):

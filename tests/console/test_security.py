@@ -32,7 +32,7 @@ def test_the_printed_url_trades_its_token_for_a_strict_cookie(console: RunningCo
     assert reply.status == 303
     assert reply.headers["location"] == "/"  # the token leaves the address bar
     cookie = reply.headers["set-cookie"]
-    assert cookie.startswith(f"ddbkit_console={console.token};")
+    assert cookie.startswith(f"ddbkit_console_{console.port}={console.token};")
     assert "HttpOnly" in cookie
     assert "SameSite=Strict" in cookie
     page = console.client().get("/")

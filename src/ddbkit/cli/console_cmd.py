@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
+import threading
 
 import click
 
@@ -57,6 +60,14 @@ def console_command(port: int, mode: str | None, no_open: bool) -> None:
     # Ctrl-C is how a console stops: uvicorn has shut down cleanly when it re-raises it.
     with contextlib.suppress(KeyboardInterrupt):
         console.serve(db, port=port, read_only=read_only, debug=settings.debug, on_ready=ready)
+    busy = [t for t in threading.enumerate() if t.is_alive() and not t.daemon][1:]  # not main
+    if busy:
+        # A request still running after the grace period (a DuckDB query cannot be stopped from
+        # outside): the console has cleaned up already; leave without waiting for it.
+        click.echo("console stopped (a request still running was abandoned)")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
     click.echo("console stopped")
 
 

@@ -4,9 +4,10 @@ A web server on loopback is reachable by every page the user's browser opens, so
 request by default:
 
 - **Token.** The URL the console prints carries a random token once (``/?token=...``); that
-  request gets the token back as an HttpOnly, SameSite=Strict cookie and a redirect to a URL
-  without it. Every other request needs the cookie, else 403. SameSite=Strict means no other
-  site's page can make the browser send it.
+  request gets the token back as an HttpOnly, SameSite=Strict cookie named for the port (two
+  consoles must not overwrite each other's) and a redirect to a URL without it. Every other
+  request needs the cookie, else 403. SameSite=Strict means no other site's page can make the
+  browser send it.
 - **Host.** The Host header must be the loopback name and port the console listens on, else 403:
   a DNS-rebinding page (evil.example resolving to 127.0.0.1) arrives with its own host name.
 - **Origin.** A state-changing request (anything but GET/HEAD) must carry an Origin header equal
@@ -36,7 +37,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-COOKIE = "ddbkit_console"
+COOKIE_PREFIX = "ddbkit_console_"  # + the port: cookies do not tell ports apart, consoles must
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 LOOPBACK_NAMES = ("127.0.0.1", "localhost")
 SECURITY_HEADERS = [
@@ -75,6 +76,7 @@ class Guard:
         self.token = token.encode()
         self.read_only = read_only
         self.is_write = is_write
+        self.cookie = f"{COOKIE_PREFIX}{port}"
         self.hosts = {f"{name}:{port}".encode() for name in LOOPBACK_NAMES}
         self.origins = {b"http://" + host for host in self.hosts}
 
@@ -103,7 +105,7 @@ class Guard:
         given = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token")
         if path == "/" and given and self._valid(given[0].encode()):
             return await self._sign_in(scope, send)
-        if not self._valid(_cookie(headers.get(b"cookie", b""), COOKIE.encode())):
+        if not self._valid(_cookie(headers.get(b"cookie", b""), self.cookie.encode())):
             return await _refuse(
                 send, "no console session: open the URL that `ddbkit console` printed"
             )
@@ -140,7 +142,7 @@ class Guard:
             if name != "token"
         }
         location = "/" + (f"?{urlencode(rest, doseq=True)}" if rest else "")
-        cookie = f"{COOKIE}={self.token.decode()}; HttpOnly; SameSite=Strict; Path=/"
+        cookie = f"{self.cookie}={self.token.decode()}; HttpOnly; SameSite=Strict; Path=/"
         await send(
             {
                 "type": "http.response.start",

@@ -8,6 +8,7 @@ request and never builds an error response itself.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import traceback
 from collections.abc import Callable, Mapping
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from ddbkit.console.session import ConsoleSession
 
 log = logging.getLogger("ddbkit.console")
-MAX_BODY = 8 * 1024 * 1024  # an item is at most 400 KB; a query or a form far less
+MAX_BODY = 2 * 1024 * 1024  # an item is at most 400 KB (about 1 MB as JSON); a query far less
 
 
 class Refused(Exception):
@@ -68,19 +69,20 @@ class Call:
         return self.query.get(name, default)
 
     def number(self, name: str, default: int, *, low: int, high: int) -> int:
-        """A whole number field within [low, high]."""
+        """A whole number field within [low, high]: a JSON integer or its digits as text."""
         raw: Any = self.body.get(name) if isinstance(self.body, Mapping) else None
         if raw is None:
             raw = self.query.get(name)
         if raw is None or raw == "":
             return default
-        try:
-            value = int(raw)
-        except (TypeError, ValueError):
-            raise Refused(400, f"{name} must be a whole number, not {raw!r}") from None
-        if not low <= value <= high:
-            raise Refused(400, f"{name} must be between {low} and {high}, not {value}")
-        return value
+        # Checked before any conversion: int() of "1e50000000" would build 50 million digits.
+        if isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 12:
+            raw = int(raw)
+        if type(raw) is not int:  # not bool, Decimal or float: a page size is whole
+            raise Refused(400, f"{name} must be a whole number from {low} to {high}")
+        if not low <= raw <= high:
+            raise Refused(400, f"{name} must be a whole number from {low} to {high}, not {raw}")
+        return raw
 
     def field(self, name: str) -> Any:
         """A JSON body field that must be present."""
@@ -111,15 +113,19 @@ def endpoint(handler: Handler, session: ConsoleSession) -> Callable[[Request], A
 
     async def run(request: Request) -> Response:
         try:
-            body = await _body(request)
-            call = Call(
-                session=session,
-                path=dict(request.path_params),
-                query=dict(request.query_params),
-                body=body,
-                headers=dict(request.headers),
-            )
-            result = await run_in_threadpool(handler, call)
+            raw = await _raw_body(request)
+            path, query = dict(request.path_params), dict(request.query_params)
+            headers = dict(request.headers)
+
+            def handle() -> Any:
+                # Parsing runs here, on the worker thread: a hostile body (a number of a million
+                # digits) must not hold up the event loop that serves every other request.
+                call = Call(session, path, query, _parsed(raw), headers)
+                return handler(call)
+
+            result = await run_in_threadpool(handle)
+        except asyncio.CancelledError:  # the console stops while this request still runs
+            return json_response({"error": "the console is stopping"}, 503)
         except Exception as error:  # every failure becomes one line; see `failure`
             return failure(error, session.debug)
         if isinstance(result, Response):
@@ -131,12 +137,16 @@ def endpoint(handler: Handler, session: ConsoleSession) -> Callable[[Request], A
     return run
 
 
-async def _body(request: Request) -> Any:
+async def _raw_body(request: Request) -> bytes:
     if request.method in ("GET", "HEAD"):
-        return None
+        return b""
     raw = await request.body()
     if len(raw) > MAX_BODY:
         raise Refused(413, f"the request is larger than {MAX_BODY // (1024 * 1024)} MB")
+    return raw
+
+
+def _parsed(raw: bytes) -> Any:
     if not raw:
         return None
     try:
@@ -153,10 +163,13 @@ def json_response(payload: Any, status: int = 200) -> Response:
 def failure(error: Exception, debug: bool) -> Response:
     """One readable line for the page; the traceback only in the terminal, and only with debug."""
     if isinstance(error, Refused):
-        return json_response({"error": error.message, **error.extra}, error.status)
+        # One line even when it quotes what the user sent (a name holding a newline).
+        message = " ".join(error.message.split())
+        return json_response({"error": message, **error.extra}, error.status)
     if isinstance(error, errors.DdbkitError):
         status = next((code for kind, code in _STATUS if isinstance(error, kind)), 400)
-        extra = {"conflict": True} if status == 409 else {}
+        # "conflict" tells the page an item changed under it, not that a table exists already.
+        extra = {"conflict": True} if isinstance(error, errors.ConditionFailedError) else {}
         return json_response({"error": _one_line(str(error)), **extra}, status)
     duckdb_error = _duckdb_error()
     if duckdb_error is not None and isinstance(error, duckdb_error):

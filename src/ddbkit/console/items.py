@@ -95,6 +95,7 @@ def save_item(call: Call) -> Response:
         raise Refused(
             400, "the key changed: use Duplicate to save a copy under a new key, then delete this"
         )
+    refuse_if_changed(table, original)
     table.put(item, expected=original)
     return _stored(table, item)
 
@@ -118,8 +119,27 @@ def create_item(call: Call) -> Response:
 def delete_item(call: Call) -> dict[str, Any]:
     table = call.session.table(call.path["name"])
     original = _typed_item(call.field("original"), "original")
+    refuse_if_changed(table, original)
     table.delete(_key(original, table.keys.names), expected=original)
     return {"deleted": True}
+
+
+def refuse_if_changed(table: Table, original: Mapping[str, Any]) -> None:
+    """409 unless the stored item is still exactly the one the user opened.
+
+    ``expected=`` makes the write itself conditional on every attribute the user saw; it
+    cannot say "and no other attributes", so an attribute someone ADDED would be lost by a
+    save. This consistent read catches that too; only an attribute added in the milliseconds
+    between this read and the write escapes both.
+    """
+    current = table.get(_key(original, table.keys.names), consistent=True)
+    if current != original:
+        gone = "was deleted" if current is None else "changed"
+        raise Refused(
+            409,
+            f"the item {gone} since you opened it: nothing was saved (reload it to see it)",
+            conflict=True,
+        )
 
 
 def _edited(call: Call, original: Mapping[str, Any]) -> dict[str, Any]:

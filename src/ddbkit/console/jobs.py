@@ -68,6 +68,8 @@ def start_export(call: Call) -> Answer:
     def run() -> None:
         try:
             table.export(job.path, format=fmt, where=where, force=True, progress=counted)
+        except Interrupted:  # cancelled, or the console is stopping: a KeyboardInterrupt
+            job.error = "export cancelled"
         except DdbkitError as error:
             job.error = str(error).splitlines()[0]
         except Exception as error:  # shown in the page as one line, like every failure

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ddbkit import Database
 
 HOST = "127.0.0.1"  # never a wildcard: the console is for this machine's user only
+GRACE_SECONDS = 3
 
 
 def listen(port: int) -> socket.socket:
@@ -58,6 +59,9 @@ def serve(
         access_log=False,  # it would print every URL, the first one with the token
         lifespan="on",
         server_header=False,
+        # Ctrl-C waits this long for requests in flight (a long SQL query cannot be stopped),
+        # then stops anyway; the lifespan's cleanup (export files) still runs.
+        timeout_graceful_shutdown=GRACE_SECONDS,
     )
     server = uvicorn.Server(config)
     if on_ready is not None:

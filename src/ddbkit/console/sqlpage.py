@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import itertools
+import logging
 from collections.abc import Iterator
 from itertools import islice
 from typing import Any
@@ -15,6 +17,7 @@ from ddbkit.console.http import Call, Refused
 DEFAULT_ROWS = 1000
 MAX_ROWS = 100_000
 _CHUNK = 1000
+log = logging.getLogger("ddbkit.console")
 
 
 def run(call: Call) -> dict[str, Any]:
@@ -49,11 +52,23 @@ def download(call: Call) -> StreamingResponse:
     from ddbkit.workflows.sql import rows
 
     lines = _csv(relation, rows(relation)) if fmt == "csv" else _jsonl(rows(relation))
+    # The first chunk is made here, before the answer starts: a query that fails at once gets
+    # its error as a 400, not a 200 whose body breaks off.
+    first = next(lines, b"")
     return StreamingResponse(
-        lines,
+        _logged(itertools.chain([first], lines)),
         media_type="text/csv" if fmt == "csv" else "application/x-ndjson",
         headers={"content-disposition": f'attachment; filename="query.{fmt}"'},
     )
+
+
+def _logged(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The chunks; a failure after the answer started is one line in the terminal (the page sees
+    the download break off), never a traceback."""
+    try:
+        yield from chunks
+    except Exception as error:
+        log.error("console: SQL download stopped: %s", " ".join(str(error).split()))
 
 
 def _query(call: Call) -> str:

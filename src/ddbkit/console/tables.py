@@ -59,7 +59,7 @@ def create_table(call: Call) -> Answer:
 
 
 def delete_table(call: Call) -> dict[str, Any]:
-    name = call.path["name"]
+    name = call.session.table(call.path["name"]).name  # a name DynamoDB accepts, or 400
     if call.text("confirm") != name:
         raise Refused(400, f"type the table's name, {name}, to delete it")
     call.session.db.delete_table(name)
