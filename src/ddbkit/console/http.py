@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -183,8 +184,6 @@ def failure(error: Exception, debug: bool) -> Response:
 
 
 def _duckdb_error() -> type[Exception] | None:
-    import sys
-
     duckdb = sys.modules.get("duckdb")  # only a query that ran DuckDB can raise its errors
     error: type[Exception] | None = getattr(duckdb, "Error", None)
     return error
