@@ -253,7 +253,7 @@ def run(args: argparse.Namespace, report: dict[str, Any]) -> None:
         ctx = build_context(args, engine.endpoint_url, workdir, engine.pid)
         d = report["data"] = describe_data(ctx)
         loaded = ""
-        reads_main = {"scan", "export", "faults", "sql", "async", "dask"} | (
+        reads_main = {"scan", "export", "faults", "sql", "async", "dask", "console"} | (
             set() if args.rss_items else {"rss"}
         )
         if reads_main.intersection(names):

@@ -122,6 +122,11 @@ def test_a_remote_endpoint_starts_read_only_and_asks_before_a_full_scan(
         assert len(confirmed.json()["items"]) == 5
         by_key = client.get(f"/api/tables/{users}/items", where="user_id = 'u00001'")
         assert by_key.status == 200  # a Query reads only its key: no question asked
+        browse = client.get(f"/api/tables/{users}/items", limit="5")
+        assert browse.status == 200  # a Scan without a filter reads only the page's items
+        assert client.get(f"/api/tables/{users}/explain").json()["confirm_needed"] is False
+        export = client.request("POST", f"/api/tables/{users}/exports", {"format": "jsonl"})
+        assert export.status == 428  # an export reads every page
     with (
         forwarder(endpoint) as remote,
         start_console(remote, "console", "--no-open", "--port", "0", "--allow-writes") as running,

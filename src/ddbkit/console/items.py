@@ -56,14 +56,19 @@ def _plan(call: Call) -> Plan:
     return table.explain(call.text("where").strip() or None, index=call.text("index") or None)
 
 
-def _needs_confirm(call: Call, plan: Plan) -> bool:
-    # A Scan reads the whole table (or index) and pays for all of it, filter or not: on a real
-    # endpoint the user says yes first. The local engine costs nothing.
-    return plan.operation == "Scan" and not call.session.local
+def _needs_confirm(call: Call, plan: Plan, *, every_page: bool = False) -> bool:
+    # A Scan with a filter may read the whole table (or index) to fill one page, and pays for
+    # all it reads: on a real endpoint the user says yes first. Without a filter a page reads
+    # only its own items, unless ``every_page`` (an export) is read. The local engine is free.
+    reads_all = plan.filter is not None or every_page
+    return plan.operation == "Scan" and reads_all and not call.session.local
 
 
-def refuse_unconfirmed_scan(call: Call, plan: Plan) -> None:
-    if _needs_confirm(call, plan) and call.text("confirm") not in ("1", "true"):
+def refuse_unconfirmed_scan(call: Call, plan: Plan, *, every_page: bool = False) -> None:
+    if _needs_confirm(call, plan, every_page=every_page) and call.text("confirm") not in (
+        "1",
+        "true",
+    ):
         raise Refused(
             428,
             f"this reads the whole {'index' if plan.index else 'table'} ({plan.cost}): "

@@ -53,7 +53,7 @@ def start_export(call: Call) -> Answer:
     if fmt not in present.EXPORT_FORMATS:
         raise Refused(400, f"format must be one of {', '.join(present.EXPORT_FORMATS)}")
     where = call.text("where").strip() or None
-    refuse_unconfirmed_scan(call, table.explain(where))
+    refuse_unconfirmed_scan(call, table.explain(where), every_page=True)
     job_id = secrets.token_urlsafe(12)
     folder = session.workdir() / job_id
     folder.mkdir(mode=0o700)
