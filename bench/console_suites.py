@@ -53,18 +53,23 @@ class _Console:
             target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
         )
         self.thread.start()
-        self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
         self.server_ms: dict[str, list[float]] = {}
 
     def get(self, kind: str, path: str, **query: str) -> Any:
         import orjson
 
         target = path + (f"?{urlencode(query)}" if query else "")
-        self.connection.request(
-            "GET", target, headers={"Cookie": f"ddbkit_console_{self.port}={TOKEN}"}
-        )  # keep-alive: one connection, as a browser page keeps one
-        response = self.connection.getresponse()
-        body = response.read()
+        # A connection per request: the server drops an idle keep-alive connection after 5 s,
+        # and the library's rounds between ours take longer. Connecting on loopback is ~0.1 ms.
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        try:
+            connection.request(
+                "GET", target, headers={"Cookie": f"ddbkit_console_{self.port}={TOKEN}"}
+            )
+            response = connection.getresponse()
+            body = response.read()
+        finally:
+            connection.close()
         if response.status != 200:
             raise RuntimeError(f"GET {path}: {response.status} {body[:200]!r}")
         timing = response.getheader("server-timing") or ""
@@ -73,7 +78,6 @@ class _Console:
         return orjson.loads(body)
 
     def close(self) -> None:
-        self.connection.close()
         self.server.should_exit = True
         self.thread.join(timeout=30)
         self.sock.close()

@@ -11,6 +11,8 @@ from ddbkit.expr.plan import plan_find, plan_query, split_for_keys
 from ddbkit.expr.requests import TableRequests
 from ddbkit.expr.where import parse_where
 from ddbkit.models import KeyAttribute, KeySchema, ScanEstimate, TableInfo
+from ddbkit.read.cursors import SegmentCursors
+from ddbkit.read.paginate import Pager
 
 
 def describe(**extra: Any) -> dict[str, Any]:
@@ -266,3 +268,29 @@ def test_explain_on_an_index_refuses_unknown_indexes_and_wrong_key_types() -> No
         on_index(None, "nope")
     with pytest.raises(PlanError, match="key attribute 'total' is of type N"):
         on_index("status = 'open' AND total = 'five'", "by_status")
+
+
+# -- segments of a walk ------------------------------------------------------------------------
+
+BIG = TableInfo.from_describe(describe(TableSizeBytes=100 * 1024 * 1024))
+
+
+def test_a_limit_without_a_filter_reads_one_segment_of_a_big_table() -> None:
+    requests = TableRequests("orders")
+    plan = requests.find_plan(BIG, None)
+    assert requests.walk(BIG, plan).segments > 1  # every item: in parallel
+    assert requests.walk(BIG, plan, limit=50).segments == 1  # 50 items: one small request
+    filtered = requests.find_plan(BIG, "total > 3")
+    assert requests.walk(BIG, filtered, limit=50).segments > 1  # a filter may read far
+    assert requests.walk(BIG, plan, limit=50, segments=4).segments == 4  # as asked
+
+
+def test_a_cursor_resumes_with_the_segments_it_was_made_with() -> None:
+    requests = TableRequests("orders")
+    plan = requests.find_plan(BIG, None)
+    four = SegmentCursors(4, {0: {"customer": {"S": "c"}, "date": {"S": "d"}}}).encode()
+    assert four is not None
+    assert requests.walk(BIG, plan, start=four).segments == 4
+    assert requests.walk(BIG, plan, start=four, limit=10).segments == 4
+    with pytest.raises(ValidationError, match="segments=4"):  # asked otherwise: refused
+        Pager(requests.walk(BIG, plan, start=four, segments=2))

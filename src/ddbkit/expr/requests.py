@@ -21,6 +21,7 @@ from ddbkit.expr.plan import Plan, plan_find, plan_on_index, plan_query, plan_sc
 from ddbkit.expr.where import Bindings, WhereInput, as_condition, bind_condition, parse_path
 from ddbkit.models import IndexInfo, KeySchema, TableInfo, format_bytes
 from ddbkit.options import LIMIT, RATE, SEGMENTS, optional
+from ddbkit.read.cursors import SegmentCursors
 from ddbkit.read.paginate import Walk
 from ddbkit.read.segments import auto_segments, useful_segments
 from ddbkit.transport.ratelimit import RateLimiter
@@ -305,7 +306,7 @@ class TableRequests:
             start=start,
             hidden=hidden,
             has_filter=plan.filter is not None,
-            segments=self.segments_for(info, plan, segments, resuming=start is not None),
+            segments=self._walk_segments(info, plan, segments, start, limited=limit is not None),
             limiter=RateLimiter(rate_limit) if rate_limit else None,
             page_size=page_size,
         )
@@ -329,6 +330,23 @@ class TableRequests:
             params["ConsistentRead"] = True
         params.update(ph.request_params())
         return params
+
+    def _walk_segments(
+        self, info: TableInfo, plan: Plan, segments: int | None, start: str | None, *,
+        limited: bool,
+    ) -> int:  # fmt: skip
+        """Segments for a walk: as asked, else as its cursor had, else for the table's size.
+
+        A limit without a filter reads exactly ``limit`` items from one segment (the page loop
+        asks DynamoDB for what is still wanted), where several segments would each read a
+        whole page first: ``scan(limit=50)`` of a big table is one small request, not eight.
+        """
+        if segments is None and plan.operation == "Scan":
+            if start:
+                segments = SegmentCursors.segments_of(start)
+            elif limited and plan.filter is None:
+                segments = 1
+        return self.segments_for(info, plan, segments, resuming=start is not None)
 
     def segments_for(
         self, info: TableInfo, plan: Plan, segments: int | None, *, resuming: bool = False

@@ -124,6 +124,16 @@ class SegmentCursors:
         }
         return "P" + _b64(orjson.dumps({"segments": self.segments, "at": state}).decode())
 
+    @staticmethod
+    def segments_of(cursor: str) -> int:
+        """How many segments the walk that made ``cursor`` had (a cursor resumes only so)."""
+        if not isinstance(cursor, str) or not cursor.startswith("P"):
+            return 1
+        try:
+            return int(orjson.loads(_unb64(cursor[1:]))["segments"])
+        except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+            raise _bad_cursor() from exc
+
     @classmethod
     def decode(cls, cursor: str | None, segments: int) -> SegmentCursors:
         if cursor is not None and not isinstance(cursor, str):
