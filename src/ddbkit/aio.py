@@ -185,6 +185,7 @@ class AsyncTransaction:
         self.db = db
         self.pending = WriteActions()
         self.committed = False
+        self.sent = False  # once sent, its token stands for these actions: no more may be added
         self._calls: list[tuple[str, AsyncTable | Table | str, tuple[Any, ...], dict[str, Any]]]
         self._calls = []
         self._built = 0  # how many of the calls are in self.pending already
@@ -240,9 +241,10 @@ class AsyncTransaction:
         what: Mapping[str, Any],
         options: dict[str, Any],
     ) -> None:
-        if self.committed:
+        if self.sent:
             raise errors.ValidationError(
-                "this transaction is committed: start another with db.transaction()"
+                "this transaction was sent already (its token stands for the actions it had): "
+                "start another with db.transaction()"
             )
         self._calls.append((kind, table, (what,), options))
 
@@ -261,6 +263,7 @@ class AsyncTransaction:
         if self.committed or not self._calls:
             return
         request = await self.build()
+        self.sent = True
         try:
             await self.db.transport.send("transact_write_items", request, idempotent=True)
         except errors.TransactionCanceled as error:

@@ -223,6 +223,7 @@ class Transaction:
         self.db = db
         self.pending = WriteActions()
         self.committed = False
+        self.sent = False  # once sent, its token stands for these actions: no more may be added
         self._tables = _Tables(db)
 
     @property
@@ -305,6 +306,7 @@ class Transaction:
         """
         if self.committed or not self.pending.actions:
             return
+        self.sent = True
         try:
             # Safe to resend after a lost reply: DynamoDB answers a known token with its outcome.
             self.db.call_raw("transact_write_items", idempotent=True, **self.pending.request())
@@ -313,8 +315,9 @@ class Transaction:
         self.committed = True
 
     def _table(self, table: Table | str) -> Table:
-        if self.committed:
+        if self.sent:
             raise errors.ValidationError(
-                "this transaction is committed: start another with db.transaction()"
+                "this transaction was sent already (its token stands for the actions it had): "
+                "start another with db.transaction()"
             )
         return self._tables.get(table)

@@ -174,6 +174,8 @@ def test_commit_called_again_after_an_error_applies_once(endpoint: str, orders: 
         tx.update(orders, {"id": "counter"}, add={"n": 1})
         with pytest.raises(ddbkit.EndpointError, match="may have been applied|broke"):
             tx.commit()
+        with pytest.raises(ddbkit.ValidationError, match="sent already"):
+            tx.put(orders, {"id": "late"})  # the token stands for the actions first sent
         tx.commit()  # the same token: DynamoDB answers with the first outcome
         assert tx.committed
     assert orders.get({"id": "counter"}) == {"id": "counter", "n": 1}
