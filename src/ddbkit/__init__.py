@@ -24,6 +24,7 @@ from ddbkit.errors import (
     PlanError,
     TableNotFoundError,
     ThrottledError,
+    TransactionCanceled,
     ValidationError,
     WhereSyntaxError,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "TableInfo",
     "TableNotFoundError",
     "ThrottledError",
+    "TransactionCanceled",
     "ValidationError",
     "WhereSyntaxError",
     "WriteSummary",

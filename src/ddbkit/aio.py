@@ -16,12 +16,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from ddbkit import errors
 from ddbkit.database import Database, connect
 from ddbkit.expr.plan import Plan
 from ddbkit.expr.requests import ItemRequest, TableRequests, many
+from ddbkit.expr.transaction import Action, GetActions, WriteActions
 from ddbkit.expr.where import WhereInput
 from ddbkit.jobs.export import ExportResult
 from ddbkit.jobs.tables import IndexSpec
@@ -127,6 +129,146 @@ class AsyncDatabase:
 
     async def delete_table(self, name: str, *, wait: bool = True) -> None:
         await asyncio.to_thread(self.sync.delete_table, name, wait=wait)
+
+    # -- transactions -------------------------------------------------------------------------
+
+    def transaction(self) -> AsyncTransaction:
+        """Writes across tables, all or none: ``async with db.transaction() as tx:``; the
+        actions are sent on leaving the block, as :meth:`ddbkit.Database.transaction`."""
+        return AsyncTransaction(self)
+
+    async def get_transaction(
+        self, keys: Iterable[tuple[AsyncTable | str, Mapping[str, Any]]]
+    ) -> list[Item | None]:
+        """The items of up to 100 ``(table, key)`` pairs read as one consistent snapshot, in
+        order (None: no item); see :meth:`ddbkit.Database.get_transaction`."""
+        gets = GetActions()
+        tables: dict[str, AsyncTable] = {}
+        for table, key in keys:
+            t = _transaction_table(self, tables, table)
+            gets.get(t.name, await t.keys(), key)
+        if not gets.actions:
+            return []
+        try:
+            body = await self.transport.send("transact_get_items", gets.request())
+        except errors.TransactionCanceled as error:
+            raise gets.canceled(error) from None
+        return gets.items(decode_reply(body))
+
+
+def _transaction_table(
+    db: AsyncDatabase, tables: dict[str, AsyncTable], table: AsyncTable | Table | str
+) -> AsyncTable:
+    """The AsyncTable of a transaction's action, one per name (its key schema read once)."""
+    if isinstance(table, AsyncTable):
+        return tables.setdefault(table.name, table)
+    if isinstance(table, Table):
+        table = table.name
+    if not isinstance(table, str):
+        raise errors.ValidationError(
+            f"a transaction's table is a Table or a table name, not {type(table).__name__}"
+        )
+    if table not in tables:
+        tables[table] = db.table(table)
+    return tables[table]
+
+
+class AsyncTransaction:
+    """:class:`ddbkit.database.Transaction` for asyncio: the same actions and arguments.
+
+    Adding an action needs no await, so its checks (key schema, conditions, at most 100
+    actions, one per item) run when the block ends, before anything is sent: an exception
+    inside the block, or a bad action, sends nothing.
+    """
+
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.db = db
+        self.pending = WriteActions()
+        self.committed = False
+        self.sent = False  # once sent, its token stands for these actions: no more may be added
+        self._calls: list[tuple[str, AsyncTable | Table | str, tuple[Any, ...], dict[str, Any]]]
+        self._calls = []
+        self._built = 0  # how many of the calls are in self.pending already
+
+    @property
+    def actions(self) -> list[Action]:
+        return list(self.pending.actions)
+
+    async def __aenter__(self) -> AsyncTransaction:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if kind is None:
+            await self.commit()
+
+    def put(self, table: AsyncTable | Table | str, item: Mapping[str, Any], **options: Any) -> None:
+        """As :meth:`ddbkit.database.Transaction.put` (``condition=``, ``params=``)."""
+        self._add("put", table, item, options)
+
+    def update(
+        self, table: AsyncTable | Table | str, key: Mapping[str, Any], **options: Any
+    ) -> None:
+        """As :meth:`ddbkit.database.Transaction.update` (``set=``, ``add=``, ``remove=``,
+        ``delete=``, ``condition=``, ``params=``)."""
+        self._add("update", table, key, options)
+
+    def delete(
+        self, table: AsyncTable | Table | str, key: Mapping[str, Any], **options: Any
+    ) -> None:
+        """As :meth:`ddbkit.database.Transaction.delete` (``condition=``, ``params=``)."""
+        self._add("delete", table, key, options)
+
+    def check(
+        self,
+        table: AsyncTable | Table | str,
+        key: Mapping[str, Any],
+        condition: WhereInput,
+        *,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        """As :meth:`ddbkit.database.Transaction.check`."""
+        self._add("check", table, key, {"condition": condition, "params": params})
+
+    def _add(
+        self,
+        kind: str,
+        table: AsyncTable | Table | str,
+        what: Mapping[str, Any],
+        options: dict[str, Any],
+    ) -> None:
+        if self.sent:
+            raise errors.ValidationError(
+                "this transaction was sent already (its token stands for the actions it had): "
+                "start another with db.transaction()"
+            )
+        self._calls.append((kind, table, (what,), options))
+
+    async def build(self) -> dict[str, Any]:
+        """Check every action added so far and return the TransactWriteItems parameters."""
+        tables: dict[str, AsyncTable] = {}
+        for kind, table, args, options in self._calls[self._built :]:
+            t = _transaction_table(self.db, tables, table)
+            getattr(self.pending, kind)(t.name, await t.keys(), *args, **options)
+            self._built += 1
+        return self.pending.request()
+
+    async def commit(self) -> None:
+        """Send the actions as one TransactWriteItems (nothing if there are none); a second
+        ``commit()`` after an error resends with the same token, never applying twice."""
+        if self.committed or not self._calls:
+            return
+        request = await self.build()
+        self.sent = True
+        try:
+            await self.db.transport.send("transact_write_items", request, idempotent=True)
+        except errors.TransactionCanceled as error:
+            raise self.pending.canceled(error) from None
+        self.committed = True
 
 
 class AsyncTable:

@@ -8,10 +8,13 @@ and decoded by values/. See transport/sync.py for which operations take the lean
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from types import TracebackType
 from typing import Any
 
 from ddbkit import errors
+from ddbkit.expr.transaction import Action, GetActions, WriteActions
+from ddbkit.expr.where import WhereInput
 from ddbkit.jobs import tables as table_admin
 from ddbkit.jobs.tables import IndexSpec
 from ddbkit.models import check_table_name
@@ -19,6 +22,9 @@ from ddbkit.table import Table
 from ddbkit.transport.connection import SyncConnection
 from ddbkit.transport.spec import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, ConnectionSpec
 from ddbkit.transport.sync import SyncTransport
+from ddbkit.values.jsonvalues import decode_reply
+
+Item = dict[str, Any]
 
 
 def connect(
@@ -131,6 +137,36 @@ class Database(SyncConnection):
         """Delete a table; wait until it is gone unless ``wait=False``."""
         table_admin.delete_table(self, name, wait=wait)
 
+    # -- transactions ---------------------------------------------------------------------------
+
+    def transaction(self) -> Transaction:
+        """Writes across tables, all or none: ``with db.transaction() as tx: tx.put(...)``.
+
+        The actions (:meth:`Transaction.put`, ``update``, ``delete``, ``check``) are checked as
+        they are added and sent on leaving the block as one TransactWriteItems; an exception
+        inside the block sends nothing. A failed condition raises
+        :class:`~ddbkit.errors.TransactionCanceled` naming each failed action.
+        """
+        return Transaction(self)
+
+    def get_transaction(
+        self, keys: Iterable[tuple[Table | str, Mapping[str, Any]]]
+    ) -> list[Item | None]:
+        """The items of up to 100 ``(table, key)`` pairs, read together as one consistent
+        snapshot (TransactGetItems); in the order given, None where there is no item."""
+        gets = GetActions()
+        tables = _Tables(self)
+        for table, key in keys:
+            t = tables.get(table)
+            gets.get(t.name, t.keys, key)
+        if not gets.actions:
+            return []
+        try:
+            body = self.call_raw("transact_get_items", **gets.request())
+        except errors.TransactionCanceled as error:
+            raise gets.canceled(error) from None
+        return gets.items(decode_reply(body))
+
     # -- SQL (DuckDB, the ``sql`` extra) ----------------------------------------------------------
 
     def sql(self, query: str, *, segments: int | None = None) -> Any:
@@ -152,3 +188,136 @@ class Database(SyncConnection):
         from ddbkit.integrations.sql import engine
 
         return engine.sql_explain(self, query)
+
+
+class _Tables:
+    """The tables of one transaction, by name: each key schema is read once."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._tables: dict[str, Table] = {}
+
+    def get(self, table: Table | str) -> Table:
+        if isinstance(table, Table):
+            return self._tables.setdefault(table.name, table)
+        if not isinstance(table, str):
+            raise errors.ValidationError(
+                f"a transaction's table is a Table or a table name, not {type(table).__name__}"
+            )
+        if table not in self._tables:
+            self._tables[table] = self.db.table(table)
+        return self._tables[table]
+
+
+class Transaction:
+    """The actions of one write transaction, sent as one TransactWriteItems by :meth:`commit`
+    (on leaving a ``with`` block without an exception).
+
+    ``table`` is a :class:`Table` or a table name; keys are checked against each table's key
+    schema, conditions and update clauses as :meth:`Table.put` / ``update`` / ``delete`` take
+    them. At most 100 actions, one per item. ``actions`` lists them (``str(action)``:
+    ``"action 2, update orders {id: 'o1'}"``).
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.pending = WriteActions()
+        self.committed = False
+        self.sent = False  # once sent, its token stands for these actions: no more may be added
+        self._tables = _Tables(db)
+
+    @property
+    def actions(self) -> list[Action]:
+        return list(self.pending.actions)
+
+    def __enter__(self) -> Transaction:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if kind is None:  # an exception in the block: nothing is sent
+            self.commit()
+
+    def put(
+        self,
+        table: Table | str,
+        item: Mapping[str, Any],
+        *,
+        condition: WhereInput = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Write a whole item (only if ``condition`` holds), as :meth:`Table.put`."""
+        t = self._table(table)
+        self.pending.put(t.name, t.keys, item, condition=condition, params=params)
+
+    def update(
+        self,
+        table: Table | str,
+        key: Mapping[str, Any],
+        *,
+        set: Mapping[str, Any] | str | None = None,  # named after DynamoDB's SET clause
+        add: Mapping[str, Any] | str | None = None,
+        remove: Sequence[str] | str | None = None,
+        delete: Mapping[str, Any] | str | None = None,
+        condition: WhereInput = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Change parts of an item (creating it if absent), as :meth:`Table.update`."""
+        t = self._table(table)
+        self.pending.update(
+            t.name, t.keys, key, set=set, add=add, remove=remove, delete=delete,
+            condition=condition, params=params,
+        )  # fmt: skip
+
+    def delete(
+        self,
+        table: Table | str,
+        key: Mapping[str, Any],
+        *,
+        condition: WhereInput = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Delete the item with this key (only if ``condition`` holds)."""
+        t = self._table(table)
+        self.pending.delete(t.name, t.keys, key, condition=condition, params=params)
+
+    def check(
+        self,
+        table: Table | str,
+        key: Mapping[str, Any],
+        condition: WhereInput,
+        *,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Commit only if ``condition`` holds on the item with this key (which is unchanged)."""
+        t = self._table(table)
+        self.pending.check(t.name, t.keys, key, condition, params=params)
+
+    def commit(self) -> None:
+        """Send the actions as one TransactWriteItems (nothing if there are none).
+
+        Its ClientRequestToken is this transaction's own: the transport's retries, and a second
+        ``commit()`` after an error that says the request may have been applied, are answered
+        with the first outcome (for DynamoDB's ten minutes), never applied twice.
+        """
+        if self.committed or not self.pending.actions:
+            return
+        self.sent = True
+        try:
+            # Safe to resend after a lost reply: DynamoDB answers a known token with its outcome.
+            self.db.call_raw("transact_write_items", idempotent=True, **self.pending.request())
+        except errors.TransactionCanceled as error:
+            raise self.pending.canceled(error) from None
+        self.committed = True
+
+    def _table(self, table: Table | str) -> Table:
+        if self.sent:
+            raise errors.ValidationError(
+                "this transaction was sent already (its token stands for the actions it had): "
+                "start another with db.transaction()"
+            )
+        return self._tables.get(table)

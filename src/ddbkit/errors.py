@@ -7,6 +7,9 @@ table (``_BY_CODE``); the botocore exception stays reachable as ``.cause``, its 
 from __future__ import annotations
 
 import copy
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -98,6 +101,57 @@ class ConditionFailedError(DdbkitError):
     """A put/update/delete condition was false; nothing was written."""
 
 
+@dataclass(frozen=True)
+class CancelReason:
+    """Why one action of a canceled transaction failed.
+
+    ``number`` counts the actions from 1 in the order they were added; ``action`` says which
+    (``"update orders {id: 'o1'}"``; empty when the actions are unknown); ``code`` is
+    DynamoDB's (``ConditionalCheckFailed``, ``TransactionConflict`` ...), ``reason`` it in words.
+    """
+
+    number: int
+    code: str
+    reason: str
+    action: str = ""
+
+    def __str__(self) -> str:
+        what = f"action {self.number}, {self.action}" if self.action else f"action {self.number}"
+        return f"{what}: {self.reason}"
+
+
+class TransactionCanceled(DdbkitError):
+    """A transaction DynamoDB canceled: none of its actions were applied.
+
+    ``reasons`` holds one :class:`CancelReason` per failed action (the message names each);
+    ``.cause`` is the botocore error.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        cause: BaseException | None = None,
+        retryable: bool | None = None,
+        reasons: Sequence[CancelReason] = (),
+    ):
+        super().__init__(message, code=code, cause=cause, retryable=retryable)
+        self.reasons = tuple(reasons)
+
+    def naming(self, actions: Sequence[str]) -> TransactionCanceled:
+        """This error with each failed action described by ``actions`` (in the order sent)."""
+        return _canceled(
+            [dataclasses.replace(r, action=_nth(actions, r.number)) for r in self.reasons],
+            code=self.code,
+            cause=self.cause,
+        )
+
+
+def _nth(actions: Sequence[str], number: int) -> str:
+    return actions[number - 1] if 0 < number <= len(actions) else ""
+
+
 class ThrottledError(DdbkitError):
     """DynamoDB kept throttling for the whole retry budget (see transport/retry.py)."""
 
@@ -177,6 +231,7 @@ _BY_CODE: dict[str, type[DdbkitError]] = {
     "MissingAuthenticationTokenException": CredentialsError,
     "ResourceInUseException": ResourceInUseError,
     "ValidationException": ValidationError,
+    "TransactionCanceledException": TransactionCanceled,
 }
 
 # Server-side failures that a later attempt may not meet.
@@ -218,4 +273,45 @@ def from_client_error(error: Any, *, table: str | None = None) -> DdbkitError:
     else:
         text = f"{code}: {message}"
     retryable = cls.retryable or status >= 500 or code in _RETRYABLE_CODES
+    if cls is TransactionCanceled:
+        return canceled(response.get("CancellationReasons") or [], code=code, cause=error)
     return cls(text, code=code, cause=error, retryable=retryable)
+
+
+# What each of DynamoDB's cancellation codes means, as the end of one line.
+_CANCEL_REASONS = {
+    "ConditionalCheckFailed": "condition failed",
+    "TransactionConflict": "another transaction or write was changing the item (try again)",
+    "ItemCollectionSizeLimitExceeded": "the item collection is over its 10 GB limit",
+    "ThrottlingError": "throttled (try again, or raise the table's capacity)",
+    "ProvisionedThroughputExceeded": "throttled (try again, or raise the table's capacity)",
+}
+
+
+def canceled(
+    reasons: Sequence[Any], *, code: str | None = None, cause: BaseException | None = None
+) -> TransactionCanceled:
+    """The error for DynamoDB's ``CancellationReasons`` (one per action, in order; code
+    ``None`` for the actions that did not fail)."""
+    found = []
+    for number, entry in enumerate(reasons, start=1):
+        entry = entry if isinstance(entry, dict) else {}
+        why = str(entry.get("Code") or "None")
+        if why == "None":
+            continue
+        text = " ".join(str(entry.get("Message") or "").split())
+        reason = _CANCEL_REASONS.get(why) or (f"{why}: {text}" if text else why)
+        found.append(CancelReason(number, why, reason))
+    return _canceled(found, code=code, cause=cause)
+
+
+def _canceled(
+    reasons: Sequence[CancelReason], *, code: str | None, cause: BaseException | None
+) -> TransactionCanceled:
+    listed = "; ".join(str(r) for r in reasons) or "DynamoDB gave no reason"
+    return TransactionCanceled(
+        f"transaction canceled, nothing was applied: {listed}",
+        code=code,
+        cause=cause,
+        reasons=reasons,
+    )

@@ -43,6 +43,7 @@ COMMANDS: dict[str, str] = {
     "schema": "anatomy_cmd",
     "stats": "anatomy_cmd",
     "sql": "sql_cmd",
+    "transact": "transact_cmd",
     "console": "console_cmd",
     "demo": "demo_cmd",
     "local": "local_cmd",

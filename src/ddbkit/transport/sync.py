@@ -252,7 +252,14 @@ def _http_session(resolved: Resolved, url: str) -> URLLib3Session:
     )
 
 
-_SECRET_KEYS = ("Item", "Key", "ExpressionAttributeValues", "ExclusiveStartKey", "RequestItems")
+_SECRET_KEYS = (
+    "Item",
+    "Key",
+    "ExpressionAttributeValues",
+    "ExclusiveStartKey",
+    "RequestItems",
+    "TransactItems",
+)
 
 
 def redacted(params: Mapping[str, Any]) -> dict[str, Any]:

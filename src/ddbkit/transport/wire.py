@@ -116,9 +116,14 @@ def _client_error(
     metadata: dict[str, Any] = {"HTTPStatusCode": status}
     if "x-amzn-requestid" in headers:
         metadata["RequestId"] = headers["x-amzn-requestid"]
-    return ClientError(
-        {"Error": {"Code": code, "Message": message}, "ResponseMetadata": metadata}, operation
-    )
+    response: dict[str, Any] = {
+        "Error": {"Code": code, "Message": message},
+        "ResponseMetadata": metadata,
+    }
+    if isinstance(document.get("CancellationReasons"), list):
+        # A canceled transaction says why, action by action: botocore keeps that list too.
+        response["CancellationReasons"] = document["CancellationReasons"]
+    return ClientError(response, operation)
 
 
 class _EmptyBody:
