@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from ddbkit.jobs.anatomy import HotKey, SchemaReport, StatsReport
     from ddbkit.jobs.tables import IndexSpec
     from ddbkit.models import IndexInfo, KeyAttribute, KeySchema, ScanEstimate, TableInfo
+    from ddbkit.read.changes import Change
     from ddbkit.read.paginate import ItemIterator, Page
     from ddbkit.table import Table
     from ddbkit.transport.spec import ConnectionSpec
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AsyncDatabase",
     "AsyncTable",
+    "Change",
     "ConditionFailedError",
     "ConnectionSpec",
     "CredentialsError",
@@ -86,6 +88,7 @@ __all__ = [
 _LAZY: dict[str, str] = {
     "AsyncDatabase": "ddbkit.aio",
     "AsyncTable": "ddbkit.aio",
+    "Change": "ddbkit.read.changes",
     "ConnectionSpec": "ddbkit.transport.spec",
     "Database": "ddbkit.database",
     "HotKey": "ddbkit.jobs.anatomy",

@@ -224,6 +224,7 @@ _BY_CODE: dict[str, type[DdbkitError]] = {
     "ProvisionedThroughputExceededException": ThrottledError,
     "ThrottlingException": ThrottledError,
     "RequestLimitExceeded": ThrottledError,
+    "LimitExceededException": ThrottledError,  # DynamoDB Streams' GetRecords throttling
     "AccessDeniedException": AccessDeniedError,
     "UnrecognizedClientException": CredentialsError,
     "InvalidSignatureException": CredentialsError,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,7 @@ from ddbkit.expr.plan import Plan
 from ddbkit.expr.requests import ItemRequest, TableRequests, many
 from ddbkit.expr.where import WhereInput, as_condition
 from ddbkit.models import KeySchema, TableInfo
+from ddbkit.read.changes import Change, ChangeFollower
 from ddbkit.read.paginate import ItemIterator, count_items
 from ddbkit.read.segments import default_page_size
 from ddbkit.values.jsonvalues import decode_reply
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from ddbkit.jobs.anatomy import SchemaReport, StatsReport
     from ddbkit.jobs.export import ExportResult
     from ddbkit.jobs.source import Catalog
+    from ddbkit.jobs.tables import IndexSpec
 
 Item = dict[str, Any]
 log = logging.getLogger("ddbkit")
@@ -57,6 +60,74 @@ class Table:
             described = self.db.call("describe_table", table=self.name, TableName=self.name)
             self._info = TableInfo.from_describe(described["Table"])
         return self._info
+
+    def alter(
+        self,
+        *,
+        billing: str | None = None,
+        capacity: tuple[int, int] | None = None,
+        add_indexes: Sequence[IndexSpec] = (),
+        delete_indexes: Sequence[str] = (),
+        ttl: str | bool | None = None,
+        stream: str | bool | None = None,
+        deletion_protection: bool | None = None,
+        pitr: bool | None = None,
+        wait: bool = True,
+        progress: Callable[[int, int, str], None] | None = None,
+    ) -> list[str]:
+        """Change the table; returns what was done, in words ([] if it was as asked already).
+
+        ``billing`` "on-demand" or "provisioned" (with ``capacity=(read_units, write_units)``,
+        which alone changes a provisioned table's capacity); ``add_indexes`` global indexes
+        (``IndexSpec``; a key's type may be "" when the table defines the attribute);
+        ``delete_indexes`` index names; ``ttl`` the expiry attribute or False; ``stream`` a view
+        type ("new-and-old", "new", "old", "keys") or False; ``deletion_protection`` and ``pitr``
+        (point-in-time recovery) True or False. None leaves a setting as it is. Several changes
+        are sent in an order DynamoDB accepts, each waited out (ACTIVE, index backfill done);
+        ``progress(done, total, text)`` hears each step and the state while waiting.
+        """
+        from ddbkit.jobs.alter import alter_table
+
+        done = alter_table(
+            self.db, self.name, billing=billing, capacity=capacity, add_indexes=add_indexes,
+            delete_indexes=delete_indexes, ttl=ttl, stream=stream,
+            deletion_protection=deletion_protection, pitr=pitr, wait=wait, progress=progress,
+        )  # fmt: skip
+        self._info = None  # indexes and keys may have changed: read them again when needed
+        return done
+
+    def changes(
+        self,
+        *,
+        start: str = "latest",
+        where: WhereInput = None,
+        params: Mapping[str, Any] | None = None,
+        poll_interval: float = 1.0,
+        stop: threading.Event | None = None,
+    ) -> Iterator[Change]:
+        """Every change to the table's items as it happens, from its stream: INSERT, MODIFY and
+        REMOVE :class:`~ddbkit.read.changes.Change` objects with plain values, across every
+        shard, each item's changes in order. Runs until ``stop`` is set (or the stream is
+        turned off); ``start="trim-horizon"`` begins with every change the stream still holds
+        (up to 24 hours). ``where`` keeps only the changes whose new image (the old one for a
+        REMOVE, the keys for a keys-only stream) matches, evaluated here as DynamoDB would.
+
+        A table without a stream raises a ValidationError naming how to turn one on.
+        """
+        condition = as_condition(where, params)
+        keep = None
+        if condition is not None:
+            from ddbkit.expr.evaluate import matches
+
+            def keep(_event: str, image: Mapping[str, Any]) -> bool:
+                return matches(condition, image)
+
+        return iter(
+            ChangeFollower(
+                self.db, self.name, start=start, keep=keep, poll_interval=poll_interval,
+                stop=stop,
+            )
+        )  # fmt: skip
 
     # -- single items ---------------------------------------------------------------------------
 

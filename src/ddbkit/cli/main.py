@@ -28,6 +28,8 @@ COMMANDS: dict[str, str] = {
     "info": "tables_cmd",
     "create-table": "tables_cmd",
     "delete-table": "tables_cmd",
+    "alter": "tables_cmd",
+    "watch": "watch_cmd",
     "get": "items_cmd",
     "put": "items_cmd",
     "delete": "items_cmd",

@@ -23,6 +23,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from .report import safe
+
 if TYPE_CHECKING:
     from ddbkit import Table
 
@@ -85,3 +87,26 @@ def progress_bar(
             bar.update(task, advance=n)
 
         yield advance
+
+
+@contextmanager
+def step_progress(label: str, *, enabled: bool) -> Iterator[Callable[[int, int, str], None]]:
+    """Yield ``report(done, total, text)`` for a job of a few long steps (``alter``): a bar of
+    steps, the current step and what it waits for beside it."""
+    if not enabled:
+        yield lambda _done, _total, _text: None
+        return
+    columns = [
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[now]}"),
+    ]
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None, now="")
+
+        def report(done: int, total: int, text: str) -> None:
+            bar.update(task, completed=done, total=total or None, now=safe(text))
+
+        yield report

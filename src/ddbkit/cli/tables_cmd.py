@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
+from typing import Any
 
 import click
 
@@ -12,6 +14,7 @@ from ddbkit.models import STATS_NOTE, TableInfo, format_bytes
 from ddbkit.present import parse_key_arg
 
 from .output import choose_format, explicit_format, write_items, write_record
+from .progress import show_progress, step_progress
 from .report import safe
 from .state import state
 
@@ -174,4 +177,107 @@ def delete_table(name: str, yes: bool) -> None:
     click.echo(f"deleted table {name}")
 
 
-COMMANDS = [tables, info, create_table, delete_table]
+def _on_off(value: str | None) -> bool | None:
+    return None if value is None else value == "on"
+
+
+def _projection(text: str | None) -> str | list[str]:
+    """--projection all|keys|ATTR,..."""
+    if text is None or text.lower() == "all":
+        return "ALL"
+    if text.lower() == "keys":
+        return "KEYS_ONLY"
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise ValidationError("--projection takes all, keys or attribute names: a,b,c")
+    return names
+
+
+ON_OFF = click.Choice(["on", "off"], case_sensitive=False)
+
+
+@click.command("alter")
+@click.argument("table")
+@click.option(
+    "--billing",
+    type=click.Choice(["on-demand", "provisioned"], case_sensitive=False),
+    help="Billing mode; provisioned needs --rcu and --wcu (alone they change its capacity).",
+)
+@click.option("--rcu", type=click.IntRange(min=1), help="Read capacity (provisioned).")
+@click.option("--wcu", type=click.IntRange(min=1), help="Write capacity (provisioned).")
+@click.option(
+    "--add-gsi",
+    multiple=True,
+    metavar="NAME:PK[:TYPE][:SK[:TYPE]]",
+    help="Add a global index; a key's type (S, N, B) may be left out when the table has the "
+    "attribute already. Repeat for more.",
+)
+@click.option(
+    "--projection",
+    metavar="all|keys|A,B",
+    help="What the added indexes hold: all attributes (default), keys only, or these too.",
+)
+@click.option("--delete-gsi", multiple=True, metavar="NAME", help="Delete a global index.")
+@click.option("--ttl", metavar="ATTR|off", help="Expiry attribute (epoch seconds), or off.")
+@click.option(
+    "--stream",
+    type=click.Choice(["new-and-old", "new", "old", "keys", "off"], case_sensitive=False),
+    help="Turn the stream on with this view (what each change record holds), or off.",
+)
+@click.option("--deletion-protection", type=ON_OFF, help="Refuse DeleteTable while on.")
+@click.option("--pitr", type=ON_OFF, help="Point-in-time recovery (continuous backups).")
+@click.option("--no-wait", is_flag=True, help="Return before the last change is ACTIVE.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def alter(
+    table: str,
+    billing: str | None,
+    rcu: int | None,
+    wcu: int | None,
+    add_gsi: tuple[str, ...],
+    projection: str | None,
+    delete_gsi: tuple[str, ...],
+    ttl: str | None,
+    stream: str | None,
+    deletion_protection: str | None,
+    pitr: str | None,
+    no_wait: bool,
+    quiet: bool,
+) -> None:
+    """Change a table: billing, global indexes, TTL, stream, deletion protection, PITR.
+
+    Several changes in one call are made in an order DynamoDB accepts, each waited out (table
+    ACTIVE, index backfill done).
+
+    Example: alter orders --add-gsi by_status:status:S --stream new-and-old --ttl expires
+    """
+    if (rcu is None) != (wcu is None):
+        raise ValidationError("give both --rcu and --wcu")
+    if projection is not None and not add_gsi:
+        raise ValidationError("--projection is for the indexes of --add-gsi")
+    shape = _projection(projection)
+    indexes = [
+        dataclasses.replace(ddbkit.IndexSpec.parse(text, typed=False), projection=shape)
+        for text in add_gsi
+    ]
+    changes: dict[str, Any] = {
+        "billing": billing,
+        "capacity": (rcu, wcu) if rcu is not None and wcu is not None else None,
+        "add_indexes": indexes,
+        "delete_indexes": list(delete_gsi),
+        "ttl": None if ttl is None else (False if ttl.lower() == "off" else ttl),
+        "stream": None if stream is None else (False if stream == "off" else stream),
+        "deletion_protection": _on_off(deletion_protection),
+        "pitr": _on_off(pitr),
+    }
+    if all(v is None or v == [] for v in changes.values()):
+        raise ValidationError("nothing to change: see 'ddbkit alter --help'")
+    t = state().table(table)
+    with step_progress(f"altering {table}", enabled=show_progress(quiet)) as progress:
+        done = t.alter(**changes, wait=not no_wait, progress=progress)
+    if done:
+        click.echo(f"altered table {table}: " + "; ".join(done))
+    else:
+        click.echo(f"table {table} is as asked already: nothing changed")
+
+
+COMMANDS = [tables, info, create_table, delete_table, alter]

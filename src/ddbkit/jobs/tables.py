@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -32,8 +32,16 @@ class IndexSpec:
     projection: str | Sequence[str] = "ALL"
 
     @classmethod
-    def parse(cls, text: str, *, local: bool = False) -> IndexSpec:
-        """``NAME:pk:S[:sk:N]`` as the CLI's ``--gsi``/``--lsi`` take it."""
+    def parse(cls, text: str, *, local: bool = False, typed: bool = True) -> IndexSpec:
+        """``NAME:pk:S[:sk:N]`` as the CLI's ``--gsi``/``--lsi`` take it.
+
+        With ``typed=False`` (``alter --add-gsi``) a type may be left out, ``NAME:pk[:sk]``,
+        when the table already defines the attribute: its type is then "" until
+        :func:`ddbkit.jobs.alter.alter_table` fills it in. A part that is exactly S, N or B
+        after an attribute is that attribute's type.
+        """
+        if not typed:
+            return cls._parse_untyped(text)
         parts = text.split(":")
         if len(parts) not in (3, 5) or not all(parts):
             flag = "--lsi" if local else "--gsi"
@@ -43,6 +51,22 @@ class IndexSpec:
             )
         sort_key = (parts[3], parts[4]) if len(parts) == 5 else None
         return cls(parts[0], (parts[1], parts[2]), sort_key, local=local)
+
+    @classmethod
+    def _parse_untyped(cls, text: str) -> IndexSpec:
+        name, *rest = text.split(":")
+        keys: list[tuple[str, str]] = []
+        for part in rest:
+            if keys and not keys[-1][1] and part in KEY_TYPES:
+                keys[-1] = (keys[-1][0], part)
+            else:
+                keys.append((part, ""))
+        if not name or not all(part for part in rest) or len(keys) not in (1, 2):
+            raise errors.ValidationError(
+                f"bad --add-gsi {text!r}: write NAME:ATTR[:TYPE][:SORTATTR[:TYPE]], "
+                "e.g. by_email:email or by_day:day:S:ts:N"
+            )
+        return cls(name, keys[0], keys[1] if len(keys) == 2 else None)
 
 
 def parse_key_arg(text: str, flag: str) -> tuple[str, str]:
@@ -185,24 +209,46 @@ def delete_table(db: Connection, name: str, *, wait: bool) -> None:
         _wait(db, name, gone=True)
 
 
-def _wait(db: Connection, name: str, *, gone: bool, clock: Any = time) -> None:
-    """Poll DescribeTable until the table and its indexes are ACTIVE (or the table is gone)."""
-    deadline = clock.monotonic() + WAIT_SECONDS
+def _wait(
+    db: Connection,
+    name: str,
+    *,
+    gone: bool,
+    clock: Any = time,
+    timeout: float | None = WAIT_SECONDS,
+    progress: Callable[[str], None] | None = None,
+) -> None:
+    """Poll DescribeTable until the table and its indexes are ACTIVE (or the table is gone).
+
+    ``progress`` hears the state while waiting ("index by_email CREATING, backfilling");
+    ``timeout=None`` waits as long as it takes (an index backfill on a big table takes hours).
+    """
+    deadline = None if timeout is None else clock.monotonic() + timeout
     delay = 0.05
-    while clock.monotonic() < deadline:
+    while deadline is None or clock.monotonic() < deadline:
         try:
             table = db.call("describe_table", table=name, TableName=name)["Table"]
         except errors.TableNotFoundError:
             if gone:
                 return
         else:
-            indexes = table.get("GlobalSecondaryIndexes", [])
-            ready = table["TableStatus"] == "ACTIVE" and all(
-                i.get("IndexStatus", "ACTIVE") == "ACTIVE" for i in indexes
-            )
-            if not gone and ready:
+            busy = _busy(table)
+            if not gone and not busy:
                 return
+            if progress is not None and busy:
+                progress(busy)
         clock.sleep(delay)
         delay = min(delay * 2, 2.0)
     state = "deleted" if gone else "ACTIVE"
-    raise errors.ServiceError(f"table {name!r} was not {state} after {WAIT_SECONDS:.0f}s")
+    raise errors.ServiceError(f"table {name!r} was not {state} after {timeout:.0f}s")
+
+
+def _busy(table: Mapping[str, Any]) -> str:
+    """What the table is still doing, as a short text; "" when it and its indexes are ACTIVE."""
+    busy = [] if table["TableStatus"] == "ACTIVE" else [f"table {table['TableStatus']}"]
+    for index in table.get("GlobalSecondaryIndexes", []):
+        status = index.get("IndexStatus", "ACTIVE")
+        if status != "ACTIVE":
+            backfill = ", backfilling" if index.get("Backfilling") else ""
+            busy.append(f"index {index['IndexName']} {status}{backfill}")
+    return "; ".join(busy)

@@ -55,6 +55,15 @@ class Connection(Protocol):
         **params: Any,
     ) -> bytes: ...
 
+    def call_streams(
+        self,
+        operation: str,
+        *,
+        table: str | None = None,
+        stop: threading.Event | None = None,
+        **params: Any,
+    ) -> dict[str, Any]: ...
+
     def send_once(
         self, operation: str, params: Mapping[str, Any], *, table: str | None = None
     ) -> bytes: ...

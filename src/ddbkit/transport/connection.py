@@ -80,6 +80,17 @@ class SyncConnection:
         the reply's JSON bytes undecoded (for ddbkit's decoder)."""
         return self.transport.send(operation, params, table=table, stop=stop, idempotent=idempotent)
 
+    def call_streams(
+        self,
+        operation: str,
+        *,
+        table: str | None = None,
+        stop: threading.Event | None = None,
+        **params: Any,
+    ) -> dict[str, Any]:
+        """Send one DynamoDB Streams request (same endpoint and credentials), retried."""
+        return self.transport.call_streams(operation, params, table=table, stop=stop)
+
     def send_once(
         self, operation: str, params: Mapping[str, Any], *, table: str | None = None
     ) -> bytes:

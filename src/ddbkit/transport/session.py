@@ -186,8 +186,25 @@ def _retry_policy(session: botocore.session.Session, max_attempts: int | None) -
     return Backoff(max_attempts=max_attempts) if max_attempts else Backoff()
 
 
+def streams_client(resolved: Resolved) -> Any:
+    """A botocore DynamoDB Streams client for the same credentials, region and endpoint.
+
+    An endpoint that is not AWS's (DynamoDB Local, LocalStack...) serves streams itself, on the
+    same URL; on AWS, botocore resolves the region's streams endpoint.
+    """
+    url = resolved.spec.endpoint_url
+    if url is None and not urlsplit(resolved.endpoint_url).netloc.endswith(".amazonaws.com"):
+        url = resolved.endpoint_url  # from AWS_ENDPOINT_URL(_DYNAMODB) or the profile
+    config = resolved.client.meta.config
+    timeouts = (config.connect_timeout, config.read_timeout)
+    return _make_client(resolved.session, url, timeouts, service="dynamodbstreams")
+
+
 def _make_client(
-    session: botocore.session.Session, endpoint_url: str | None, timeouts: tuple[float, float]
+    session: botocore.session.Session,
+    endpoint_url: str | None,
+    timeouts: tuple[float, float],
+    service: str = "dynamodb",
 ) -> Any:
     connect_timeout, read_timeout = timeouts
     config = Config(
@@ -197,7 +214,7 @@ def _make_client(
         # ddbkit retries every request itself: one budget (retry.py), not botocore's inside ours.
         retries={"mode": "standard", "total_max_attempts": 1},
     )
-    return session.create_client("dynamodb", endpoint_url=endpoint_url, config=config)
+    return session.create_client(service, endpoint_url=endpoint_url, config=config)
 
 
 def is_loopback(url: str, local: bool = False) -> bool:

@@ -33,6 +33,7 @@ from ddbkit.transport.session import (
     is_loopback,
     resolve,
     shown_url,
+    streams_client,
 )
 from ddbkit.transport.spec import ConnectionSpec
 from ddbkit.transport.wire import (
@@ -73,6 +74,7 @@ class SyncTransport:
         self.user_agent = user_agent()
         self._http: URLLib3Session | None = None
         self._http_lock = threading.Lock()
+        self._streams: Any = None
         self.client.meta.events.register(
             "before-parse.dynamodb", _flag_bad_checksum, unique_id="ddbkit-crc32"
         )
@@ -166,11 +168,17 @@ class SyncTransport:
     # -- the botocore client, for the control plane ----------------------------------------
 
     def call_once(
-        self, method: str, params: Mapping[str, Any], *, table: str | None = None
+        self,
+        method: str,
+        params: Mapping[str, Any],
+        *,
+        table: str | None = None,
+        client: Any = None,
     ) -> dict[str, Any]:
+        """One control-plane request through the botocore ``client`` (default: DynamoDB's)."""
         log.debug("%s %s", method, redacted(params))
         try:
-            result: dict[str, Any] = getattr(self.client, method)(**params)
+            result: dict[str, Any] = getattr(client or self.client, method)(**params)
         except (ClientError, BotoCoreError) as exc:
             raise translate(exc, self.context(method, table)) from exc
         if result.pop(BAD_CHECKSUM, False):
@@ -193,9 +201,40 @@ class SyncTransport:
             idempotent=idempotent,
         )
 
+    def call_streams(
+        self,
+        method: str,
+        params: Mapping[str, Any],
+        *,
+        table: str | None = None,
+        stop: threading.Event | None = None,
+    ) -> dict[str, Any]:
+        """:meth:`call` for a DynamoDB Streams operation (DescribeStream, GetRecords...)."""
+        client = self.streams
+        return call_with_retries(
+            lambda: self.call_once(method, params, table=table, client=client),
+            self.retry,
+            stop=stop,
+        )
+
+    @property
+    def streams(self) -> Any:
+        """The botocore DynamoDB Streams client, made on first use."""
+        if self._streams is None:
+            with self._http_lock:
+                if self._streams is None:
+                    client = streams_client(self.resolved)
+                    client.meta.events.register(
+                        "before-parse.dynamodb-streams", _flag_bad_checksum, unique_id="ddbkit-crc"
+                    )
+                    self._streams = client
+        return self._streams
+
     def close(self) -> None:
         if self._http is not None:
             self._http.close()
+        if self._streams is not None:
+            self._streams.close()
         self.client.close()
 
 
