@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ddbkit.database import Database, connect
     from ddbkit.expr.plan import Plan
     from ddbkit.jobs.anatomy import HotKey, SchemaReport, StatsReport
+    from ddbkit.jobs.diff import Difference, DiffReport
     from ddbkit.jobs.tables import IndexSpec
     from ddbkit.models import IndexInfo, KeyAttribute, KeySchema, ScanEstimate, TableInfo
     from ddbkit.read.paginate import ItemIterator, Page
@@ -49,6 +50,8 @@ __all__ = [
     "CredentialsError",
     "Database",
     "DdbkitError",
+    "DiffReport",
+    "Difference",
     "EndpointError",
     "HotKey",
     "IncompleteWriteError",
@@ -86,6 +89,8 @@ _LAZY: dict[str, str] = {
     "AsyncTable": "ddbkit.aio",
     "ConnectionSpec": "ddbkit.transport.spec",
     "Database": "ddbkit.database",
+    "DiffReport": "ddbkit.jobs.diff",
+    "Difference": "ddbkit.jobs.diff",
     "HotKey": "ddbkit.jobs.anatomy",
     "IndexInfo": "ddbkit.models",
     "IndexSpec": "ddbkit.jobs.tables",
