@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from ddbkit.database import Database, connect
     from ddbkit.expr.plan import Plan
     from ddbkit.jobs.anatomy import HotKey, SchemaReport, StatsReport
+    from ddbkit.jobs.diff import Difference, DiffReport
     from ddbkit.jobs.tables import IndexSpec
     from ddbkit.models import IndexInfo, KeyAttribute, KeySchema, ScanEstimate, TableInfo
     from ddbkit.read.changes import Change
@@ -52,6 +53,8 @@ __all__ = [
     "CredentialsError",
     "Database",
     "DdbkitError",
+    "DiffReport",
+    "Difference",
     "EndpointError",
     "HotKey",
     "IncompleteWriteError",
@@ -91,6 +94,8 @@ _LAZY: dict[str, str] = {
     "Change": "ddbkit.read.changes",
     "ConnectionSpec": "ddbkit.transport.spec",
     "Database": "ddbkit.database",
+    "DiffReport": "ddbkit.jobs.diff",
+    "Difference": "ddbkit.jobs.diff",
     "HotKey": "ddbkit.jobs.anatomy",
     "IndexInfo": "ddbkit.models",
     "IndexSpec": "ddbkit.jobs.tables",

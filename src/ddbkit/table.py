@@ -22,6 +22,7 @@ from ddbkit.write.batch import BatchWriter, WriteSummary, get_many, settled
 
 if TYPE_CHECKING:
     from ddbkit.jobs.anatomy import SchemaReport, StatsReport
+    from ddbkit.jobs.diff import DiffReport
     from ddbkit.jobs.export import ExportResult
     from ddbkit.jobs.source import Catalog
     from ddbkit.jobs.tables import IndexSpec
@@ -467,6 +468,40 @@ class Table:
             on_error=on_error,
             types=types,
             reject_path=reject_path,
+            progress=progress,
+        )
+
+    def diff(
+        self,
+        other: Table,
+        *,
+        where: WhereInput = None,
+        params: Mapping[str, Any] | None = None,
+        segments: int | None = None,
+        sample: int = 10,
+        buckets: int | None = None,
+        rate_limit: float | None = None,
+        spill_dir: str | Path | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> DiffReport:
+        """Compare this table's items (matching ``where``) with ``other``'s, key by key: counts
+        of items only here, only there, different and equal, ``sample`` of each kind, and
+        ``report.differences()`` for all; memory stays bounded (see :mod:`ddbkit.jobs.diff`).
+
+        ``other`` may be on another connection (endpoint, region, profile).
+        """
+        from ddbkit.jobs.diff import diff_tables
+
+        return diff_tables(
+            self,
+            other,
+            where=where,
+            params=params,
+            segments=segments,
+            sample=sample,
+            buckets=buckets,
+            rate_limit=rate_limit,
+            spill_dir=spill_dir,
             progress=progress,
         )
 

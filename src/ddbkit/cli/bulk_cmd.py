@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from pathlib import Path
 
 import click
 
-from ddbkit import connect
 from ddbkit.errors import ValidationError
 from ddbkit.options import RATE, SEGMENTS, WORKERS, WRITE_RATE, share_segments
 from ddbkit.present import EXPORT_FORMATS, IMPORT_FORMATS, format_from_path
-from ddbkit.workflows.maintenance import copy_table, truncate
+from ddbkit.workflows.maintenance import copy_table, load_transform, truncate
 
 from .args import parse_params, split_attributes
-from .flags import param_option, setting_option, share_option
+from .flags import Elsewhere, elsewhere_options, param_option, setting_option, share_option
 from .progress import progress_bar, show_progress, table_progress
 from .report import print_summary
 from .state import state
@@ -195,14 +193,44 @@ def parse_types(text: str | None) -> dict[str, str] | None:
     return types
 
 
-@click.command("copy")
+COPY_HELP = """Copy SOURCE's items into TARGET (created with SOURCE's keys and indexes if missing).
+
+TARGET may be somewhere else (--to-endpoint, --to-region, --to-profile, --to-local); --where
+copies only the matching items.
+
+\b
+--transform MODULE:FUNCTION (or FILE.py:FUNCTION) changes items on the way: the function takes
+an item (plain Python values, as Table.get returns them) and returns the item to write, or None
+to skip it. An exception it raises rejects that item alone into the reject file (with the
+error's text); the rest are copied. MODULE is looked for in the current folder first.
+  # fixes.py
+  def rename(item):
+      if item.get("status") == "deleted":
+          return None
+      item["name"] = item.pop("full_name", None)
+      return item
+  ddbkit copy users users_v2 --transform fixes:rename
+
+Exit 0 when every item read was copied or skipped, 1 if any was rejected or refused.
+"""
+
+
+@click.command("copy", help=COPY_HELP)
 @click.argument("source")
 @click.argument("target")
-@click.option("--to-endpoint", metavar="URL", help="Write to another endpoint.")
-@click.option("--to-region", help="Write to another region.")
-@click.option("--to-profile", help="Write with another AWS profile.")
-@click.option("--to-local", is_flag=True, help="Write to the local engine.")
+@elsewhere_options("TARGET")
 @click.option("--where", "-w", help="Only items matching this condition.")
+@click.option(
+    "--transform",
+    metavar="MODULE:FUNCTION",
+    help="Pass each item through this function (item -> item, or None to skip it).",
+)
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Reject file, a new one (default with --transform: "
+    "copy-SOURCE-to-TARGET.rejects.jsonl, or .N.jsonl if taken).",
+)
 @setting_option(SEGMENTS)
 @setting_option(WORKERS, default=8, show_default=True)
 @setting_option(RATE)
@@ -213,36 +241,19 @@ def copy(
     source: str,
     target: str,
     params: tuple[str, ...],
-    to_endpoint: str | None,
-    to_region: str | None,
-    to_profile: str | None,
-    to_local: bool,
+    elsewhere: Elsewhere,
     where: str | None,
+    transform: str | None,
+    rejects: Path | None,
     segments: int | None,
     workers: int,
     rcu: float | None,
     wcu: float | None,
     quiet: bool,
 ) -> None:
-    """Copy SOURCE's items into TARGET (created with SOURCE's keys and indexes if missing)."""
     settings = state()
-    if to_local and to_endpoint:
-        raise click.UsageError("give --to-local or --to-endpoint, not both")
-    elsewhere = to_local or to_endpoint or to_region or to_profile
-    # The target is reached like the source (timeouts, attempts) but where the --to-* say.
-    target_db = (
-        connect(
-            dataclasses.replace(
-                settings.spec(),
-                endpoint_url=to_endpoint,
-                region=to_region or (None if to_local or to_endpoint else settings.region),
-                profile=to_profile,
-                local=to_local,
-            )
-        )
-        if elsewhere
-        else settings.db()
-    )
+    function = load_transform(transform) if transform else None  # a bad name: before any read
+    target_db = settings.db_for(elsewhere)
     src = settings.table(source)
     with table_progress(f"copy {source}", src, quiet=quiet) as advance:
         summary = copy_table(
@@ -256,12 +267,13 @@ def copy(
             write_rate_limit=wcu,
             progress=advance,
             params=parse_params(params, src.info, where),
+            transform=function,
+            reject_path=rejects,
         )
     print_summary(summary)
     if summary.rejected:  # skipped and counted above: the copy is not whole
-        raise click.ClickException(
-            f"{summary.rejected:,} items were not copied: {target!r} refused them"
-        )
+        into = f" (see {summary.rejects_path})" if summary.rejects_path else ""
+        raise click.ClickException(f"{summary.rejected:,} items were not copied{into}")
 
 
 @click.command("truncate")

@@ -1,6 +1,6 @@
 """Options declared once and shared by many commands: numeric settings checked by the library,
 ``--output``/``--typed`` for commands that print items, ``--param`` for those taking a condition,
-``--share`` for a read split between hosts.
+``--share`` for a read split between hosts, ``--to-*`` for a second table somewhere else.
 
 Light on purpose: the root command imports it, so ``ddbkit --version`` pays for it.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -104,3 +105,45 @@ class ShareType(_ParamType):
 def share_option(func: F) -> F:
     """``--share K/N``: this host's share of a parallel scan split between N hosts."""
     return click.option("--share", type=ShareType(), metavar="K/N", help=SHARE_HELP)(func)
+
+
+@dataclass(frozen=True)
+class Elsewhere:
+    """Where a command's second table is (``--to-endpoint/--to-region/--to-profile/--to-local``);
+    all None/False: beside the first, on the same connection."""
+
+    endpoint_url: str | None = None
+    region: str | None = None
+    profile: str | None = None
+    local: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.endpoint_url or self.region or self.profile or self.local)
+
+
+def elsewhere_options(what: str) -> Callable[[F], F]:
+    """``--to-endpoint/--to-region/--to-profile/--to-local`` for a command whose second table
+    (``what``, e.g. "TARGET") may be on another connection; the function gets ``elsewhere``."""
+
+    def decorate(func: F) -> F:
+        @click.option("--to-endpoint", metavar="URL", help=f"{what} is on this endpoint.")
+        @click.option("--to-region", metavar="REGION", help=f"{what} is in this region.")
+        @click.option("--to-profile", metavar="PROFILE", help=f"Reach {what} with this profile.")
+        @click.option("--to-local", is_flag=True, help=f"{what} is on the local engine.")
+        @functools.wraps(func)
+        def wrapper(
+            *args: Any,
+            to_endpoint: str | None,
+            to_region: str | None,
+            to_profile: str | None,
+            to_local: bool,
+            **kwargs: Any,
+        ) -> Any:
+            if to_local and to_endpoint:
+                raise click.UsageError("give --to-local or --to-endpoint, not both")
+            where = Elsewhere(to_endpoint, to_region, to_profile, to_local)
+            return func(*args, elsewhere=where, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

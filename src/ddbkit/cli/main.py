@@ -41,6 +41,7 @@ COMMANDS: dict[str, str] = {
     "export": "bulk_cmd",
     "import": "bulk_cmd",
     "copy": "bulk_cmd",
+    "diff": "diff_cmd",
     "truncate": "bulk_cmd",
     "schema": "anatomy_cmd",
     "stats": "anatomy_cmd",

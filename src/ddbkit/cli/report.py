@@ -49,6 +49,8 @@ def print_summary(summary: Any) -> None:
         f"duplicates  {summary.duplicates:,}  (an earlier line with the same key, replaced)",
         f"rejected    {summary.rejected:,}",
     ]
+    if summary.skipped:
+        lines.insert(3, f"skipped     {summary.skipped:,}  (the transform returned None)")
     if summary.failed:
         lines.append(
             f"failed      {summary.failed:,}  (not written: {safe(summary.failure or '')})"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,8 @@ from . import runner
 
 if TYPE_CHECKING:
     from ddbkit import ConnectionSpec, Database, Table
+
+    from .flags import Elsewhere
 
 
 @dataclass
@@ -65,6 +68,25 @@ class CliState:
 
     def table(self, name: str) -> Table:
         return self.db().table(name)
+
+    def db_for(self, elsewhere: Elsewhere) -> Database:
+        """The connection to a second table: this one, or one reached like it (timeouts,
+        attempts) but where the ``--to-*`` options say. The global --region and --profile
+        carry over unless replaced (``--profile prod ... --to-region eu-west-1`` is prod's
+        credentials in another region); --to-local or --to-endpoint drop the region, and
+        --to-local the profile too."""
+        if not elsewhere:
+            return self.db()
+        away = elsewhere.local or elsewhere.endpoint_url
+        return ddbkit.connect(
+            dataclasses.replace(
+                self.spec(),
+                endpoint_url=elsewhere.endpoint_url,
+                region=elsewhere.region or (None if away else self.region),
+                profile=elsewhere.profile or (None if elsewhere.local else self.profile),
+                local=elsewhere.local,
+            )
+        )
 
 
 def state() -> CliState:

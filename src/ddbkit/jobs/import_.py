@@ -57,15 +57,7 @@ def import_file(
         else:
             records = reader_for(chosen, _open_source(source, stack), types=types)
         keys = table.keys  # the table must exist before a reject file is made
-        if rejects.exists() or rejects.is_symlink():
-            # Never truncate, let alone delete, a file ddbkit did not make in this run (it
-            # could be the source itself, or an earlier run's rejects).
-            raise errors.ValidationError(
-                f"reject file {rejects} exists: move it away, or give --rejects another path "
-                "(without --rejects a free name is picked)"
-            )
-        check_new_file(rejects, what="reject file")
-        reject_sink = _RejectFile(rejects)
+        reject_sink = RejectFile.new(rejects)
         stack.callback(reject_sink.close)
         writer = BatchWriter(
             table.db,
@@ -132,7 +124,7 @@ def _open_source(source: str | Path, stack: contextlib.ExitStack) -> IO[bytes]:
 
 
 def _records(
-    reader: Iterator[tuple[int, Any]], sink: _RejectFile, *, stop: bool
+    reader: Iterator[tuple[int, Any]], sink: RejectFile, *, stop: bool
 ) -> Iterator[tuple[int, Any]]:
     """Items from the reader; a line that does not even parse goes to the reject file.
 
@@ -151,12 +143,25 @@ def _records(
         yield line, item
 
 
-class _RejectFile:
+class RejectFile:
     """Rejected items as JSON Lines ({"line", "reason", "item"}), owner-only (mode 0600).
 
     Opened before the first item is written, so a path that cannot be written is refused before
     anything happens; removed again at the end if nothing was rejected.
     """
+
+    @classmethod
+    def new(cls, path: Path) -> RejectFile:
+        """A reject file at ``path``, which must not exist yet."""
+        if path.exists() or path.is_symlink():
+            # Never truncate, let alone delete, a file ddbkit did not make in this run (it
+            # could be the source itself, or an earlier run's rejects).
+            raise errors.ValidationError(
+                f"reject file {path} exists: move it away, or give --rejects another path "
+                "(without --rejects a free name is picked)"
+            )
+        check_new_file(path, what="reject file")
+        return cls(path)
 
     def __init__(self, path: Path) -> None:
         self.path = path

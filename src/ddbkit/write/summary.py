@@ -1,4 +1,4 @@
-"""What a bulk write did: every item read is written, a duplicate, rejected or failed."""
+"""What a bulk write did: every item read is written, a duplicate, skipped, rejected or failed."""
 
 from __future__ import annotations
 
@@ -38,11 +38,13 @@ class Unconvertible:
 
 @dataclass
 class WriteSummary:
-    """What a bulk write did. Every item read is written, a duplicate, rejected or failed."""
+    """What a bulk write did. Every item read is written, a duplicate, skipped (a copy's
+    transform returned None for it), rejected or failed."""
 
     read: int = 0
     written: int = 0
     duplicates: int = 0
+    skipped: int = 0
     rejected: int = 0
     failed: int = 0
     retries: int = 0
@@ -61,8 +63,8 @@ class WriteSummary:
 
     @property
     def complete(self) -> bool:
-        """Every item read was written or superseded by a later duplicate."""
-        return self.written + self.duplicates == self.read and not self.stopped
+        """Every item read was written, superseded by a later duplicate, or skipped."""
+        return self.written + self.duplicates + self.skipped == self.read and not self.stopped
 
     def shortfall(self, on_error: str = "stop") -> str | None:
         """Why this write did not do everything asked of it (one line), or None if it did.
@@ -123,6 +125,7 @@ class WriteSummary:
             "read": self.read,
             "written": self.written,
             "duplicates": self.duplicates,
+            "skipped": self.skipped,
             "rejected": self.rejected,
             "failed": self.failed,
             "retries": self.retries,
