@@ -160,6 +160,11 @@ def _transaction_table(
     db: AsyncDatabase, tables: dict[str, AsyncTable], table: AsyncTable | Table | str
 ) -> AsyncTable:
     """The AsyncTable of a transaction's action, one per name (its key schema read once)."""
+    if isinstance(table, (AsyncTable, Table)) and table.db is not db and table.db is not db.sync:
+        raise errors.ValidationError(
+            f"table {table.name!r} belongs to another connection: a transaction runs on one; "
+            "pass the name, or use that table's own database"
+        )
     if isinstance(table, AsyncTable):
         return tables.setdefault(table.name, table)
     if isinstance(table, Table):

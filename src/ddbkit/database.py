@@ -199,6 +199,11 @@ class _Tables:
 
     def get(self, table: Table | str) -> Table:
         if isinstance(table, Table):
+            if table.db is not self.db:  # its name here would be another endpoint's table
+                raise errors.ValidationError(
+                    f"table {table.name!r} belongs to another connection: a transaction runs on "
+                    "one; pass the name, or use that table's own database"
+                )
             return self._tables.setdefault(table.name, table)
         if not isinstance(table, str):
             raise errors.ValidationError(

@@ -30,6 +30,7 @@ TRANSFORM = textwrap.dedent(
         if n % 5 == 0:
             return None
         if n % 7 == 3:
+            item.pop("old")  # changed, then failed: the reject file keeps the source item
             raise ValueError(f"cannot fix {item['id']}")
         item["name"] = item["name"].upper()
         item["version"] = 2
@@ -94,6 +95,8 @@ def test_copy_table_with_a_transform_skips_edits_and_rejects(
         assert set(got) == set(_want())
         records = [json.loads(line) for line in rejects.read_text().splitlines()]
         assert sorted(r["item"]["id"] for r in records) == RAISED
+        originals = {item["id"]: item for item in source_items()}
+        assert all(r["item"] == originals[r["item"]["id"]] for r in records)
         assert all(
             r["reason"].startswith("transform raised ValueError: cannot fix") for r in records
         )

@@ -158,8 +158,8 @@ def test_a_commit_retried_after_a_lost_reply_applies_once(endpoint: str, orders:
     with FaultProxy(endpoint, operations=set(script), script=script) as proxy:
         db = through(proxy)
         with db.transaction() as tx:
-            tx.update(orders, {"id": "counter"}, add={"n": 1})
-            tx.put(orders, {"id": "audit"}, condition="attribute_not_exists(id)")
+            tx.update(orders.name, {"id": "counter"}, add={"n": 1})
+            tx.put(orders.name, {"id": "audit"}, condition="attribute_not_exists(id)")
         stats = proxy.stats
     assert stats["reset:TransactWriteItems"] == 1
     assert stats["requests:TransactWriteItems"] == 2  # sent twice, applied once
@@ -171,11 +171,11 @@ def test_commit_called_again_after_an_error_applies_once(endpoint: str, orders: 
     with FaultProxy(endpoint, operations=set(script), script=script) as proxy:
         db = through(proxy, max_attempts=1)  # no retries: the lost reply reaches the caller
         tx = db.transaction()
-        tx.update(orders, {"id": "counter"}, add={"n": 1})
+        tx.update(orders.name, {"id": "counter"}, add={"n": 1})
         with pytest.raises(ddbkit.EndpointError, match="may have been applied|broke"):
             tx.commit()
         with pytest.raises(ddbkit.ValidationError, match="sent already"):
-            tx.put(orders, {"id": "late"})  # the token stands for the actions first sent
+            tx.put(orders.name, {"id": "late"})  # the token stands for the actions first sent
         tx.commit()  # the same token: DynamoDB answers with the first outcome
         assert tx.committed
     assert orders.get({"id": "counter"}) == {"id": "counter", "n": 1}
@@ -184,7 +184,7 @@ def test_commit_called_again_after_an_error_applies_once(endpoint: str, orders: 
 def test_more_than_100_actions_is_refused_before_sending(endpoint: str, orders: Table) -> None:
     with FaultProxy(endpoint) as proxy:
         db = through(proxy)
-        many = [(orders, {"id": f"i{n}"}) for n in range(101)]
+        many = [(orders.name, {"id": f"i{n}"}) for n in range(101)]
         with pytest.raises(ddbkit.ValidationError, match=r"action 101, put .* at most 100"):
             commit(db, lambda tx: [put_then_fail(tx, t, item, fail=False) for t, item in many])
         assert proxy.stats.get("requests:TransactWriteItems", 0) == 0
@@ -338,3 +338,12 @@ def test_cli_transact_in_help(cli: CliRunner) -> None:
     assert "transact" in listed.stdout
     own = cli("transact", "--help", connect=False)
     assert own.code == 0 and '"op": "check"' in own.stdout
+
+
+def test_a_table_of_another_connection_is_refused(endpoint: str, orders: Table) -> None:
+    with FaultProxy(endpoint) as proxy:
+        other = through(proxy)
+        with pytest.raises(ddbkit.ValidationError, match="belongs to another connection"):
+            commit(other, lambda tx: tx.put(orders, {"id": "x"}))
+        assert proxy.stats.get("requests:TransactWriteItems", 0) == 0
+    assert orders.get({"id": "x"}) is None

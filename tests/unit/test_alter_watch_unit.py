@@ -71,6 +71,15 @@ def test_plan_orders_steps_as_dynamodb_accepts_them() -> None:
         ({"add_indexes": [IndexSpec("xyz", ("id", "S"), local=True)]}, "only with the table"),
         ({"stream": "sideways"}, "stream view 'sideways' unknown"),
         ({"billing": "free"}, "billing mode 'free' unknown"),
+        (
+            {"add_indexes": [IndexSpec("gix", ("x", "S")), IndexSpec("gix", ("x", "S"))]},
+            "gix given twice to add",
+        ),
+        ({"delete_indexes": ["old", "old"]}, "old given twice to delete"),
+        (
+            {"add_indexes": [IndexSpec("gix1", ("x", "S")), IndexSpec("gix2", ("x", "N"))]},
+            "'x' is S in the table, not N",
+        ),
     ],
 )
 def test_plan_refuses_before_any_request(changes: dict[str, Any], message: str) -> None:
@@ -101,7 +110,8 @@ ITEM = to_item(
         ("n IN (1, 10)", True),
         ("missing = 1", False),
         ("NOT missing = 1", True),
-        ("missing <> 1", False),
+        ("missing <> 1", True),  # not equal: true when absent (checked on DynamoDB Local)
+        ("n <> '10'", True),  # and for another type
         ("begins_with(s, 'hé')", True),
         ("contains(s, 'll')", True),
         ("contains(tags, 'x')", True),

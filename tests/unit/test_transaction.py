@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+import ddbkit
 from ddbkit import errors
 from ddbkit.expr.requests import TableRequests
 from ddbkit.expr.transaction import GetActions, WriteActions, key_text
@@ -146,3 +147,11 @@ def test_key_text() -> None:
 def test_bad_action_lines(line: str, message: str) -> None:
     with pytest.raises(errors.ValidationError, match=message):
         parse_action(line)
+
+
+def test_a_table_of_another_connection_is_refused_before_any_request() -> None:
+    here = ddbkit.connect(endpoint_url="http://127.0.0.1:9", local=True)
+    there = ddbkit.connect(endpoint_url="http://127.0.0.1:9", local=True)
+    tx = here.transaction()
+    with pytest.raises(ddbkit.ValidationError, match="belongs to another connection"):
+        tx.put(there.table("orders"), {"id": "o1"})

@@ -45,6 +45,12 @@ def transact(file: Path) -> None:
         else:
             with file.open(encoding="utf-8") as stream:
                 tx = transact_lines(db, stream, source=str(file))
+    except UnicodeDecodeError as error:
+        where = "stdin" if str(file) == "-" else str(file)
+        raise ValidationError(
+            f"{where} is not UTF-8 text ({error.reason} at byte {error.start}): "
+            "write the actions as UTF-8 JSON Lines"
+        ) from None
     except TransactionCanceled as canceled:
         if not canceled.reasons:
             raise

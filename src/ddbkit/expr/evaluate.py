@@ -4,7 +4,8 @@ For changes read from a stream (``watch --where``), which DynamoDB cannot filter
 wire form (``{"age": {"N": "30"}}``) and the condition's values are put in wire form too, so
 types decide as in DynamoDB: a number never equals a string, ``<`` compares numbers by value,
 strings by their UTF-8 bytes and binaries by their bytes, and a comparison with a missing
-attribute (or of two different types) is false, which ``NOT`` turns true.
+attribute (or of two different types) is false, which ``NOT`` turns true; ``<>`` (not equal) is
+then true.
 """
 
 from __future__ import annotations
@@ -136,6 +137,8 @@ def _plain(av: Wire) -> Any:
 
 
 def _compare(op: str, left: Wire | None, right: Wire | None) -> bool:
+    if op == "<>":  # "not equal": true for a missing attribute or another type, as DynamoDB says
+        return not _compare("=", left, right)
     if left is None or right is None or _tag(left) != _tag(right):
         return False
     a, b = _plain(left), _plain(right)

@@ -87,6 +87,14 @@ def plan_alter(
     name = table["TableName"]
     indexes = {i["IndexName"]: i for i in table.get("GlobalSecondaryIndexes", [])}
     steps: list[Step] = []
+    # Everything is checked before the first step: a repeat found at step two would come
+    # after the first step's wait, hours for an index backfill.
+    for what, names in (("delete", delete_indexes), ("add", [i.name for i in add_indexes])):
+        repeated = sorted({n for n in names if list(names).count(n) > 1})
+        if repeated:
+            raise errors.ValidationError(
+                f"index {', '.join(repeated)} given twice to {what}: give each index once"
+            )
     for index_name in delete_indexes:
         if index_name not in indexes:
             have = ", ".join(indexes) or "none"
@@ -231,6 +239,7 @@ def _add_index(
             )
         keys.append((attr, given or str(known)))
         _check_key(keys[-1], f"index {index.name!r} {what}")
+        defined[attr] = keys[-1][1]  # a later index in the same call must agree with it
     spec: dict[str, Any] = {
         "IndexName": index.name,
         "KeySchema": _key_schema(keys[0], keys[1] if len(keys) > 1 else None),

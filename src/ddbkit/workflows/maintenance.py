@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import importlib
 import importlib.util
 import itertools
@@ -129,7 +130,9 @@ def _transformed(
     dict becomes an Unconvertible, which the batch writer rejects with the reason."""
     for number, item in items:
         try:
-            result: object = transform(item)
+            # A copy: a transform that changes the item and then raises must not change what
+            # the reject file keeps (the source item, to fix and copy again).
+            result: object = transform(copy.deepcopy(item))
         except Exception as exc:  # the user's code: any error rejects this item alone
             yield number, Unconvertible(item, f"transform raised {type(exc).__name__}: {exc}")
             continue
